@@ -1,0 +1,10 @@
+"""mmlightvit: lightweight ViT/CNN backbones on the OpenMMLab 2.0 stack.
+
+Importing the package (configs do it through ``custom_imports``) applies the
+compatibility fixes in :mod:`mmlightvit.compat` and registers every model in
+MMEngine's root ``MODELS`` registry, where mmseg and mmdet both find them.
+"""
+from . import compat  # noqa: F401  (applies the fixes on import)
+from . import models  # noqa: F401  (registers the backbones)
+
+__version__ = '0.1.0'

@@ -1,0 +1,50 @@
+"""What tools/train.py and tools/test.py share: turning parsed command-line
+arguments into a ready mmengine Config, the mmseg/mmdet way."""
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+from .compat import sync_bn_to_bn
+from .datasets.checks import check_dataset_folders
+
+SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
+
+
+def load_config(args):
+    """Config from ``args.config`` with ``--cfg-options``, ``--work-dir`` and
+    ``--launcher`` applied, the dataset folders checked, and SyncBN turned
+    into BN when the run is a single process."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    scope = cfg.get('default_scope')
+    if scope not in SCOPES:
+        raise ValueError(f'{args.config}: default_scope must be one of '
+                         f'{SCOPES}, got {scope!r}')
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.launcher == 'none':
+        cfg.model = sync_bn_to_bn(cfg.model)
+    check_dataset_folders(cfg)
+    return cfg
+
+
+def enable_amp(cfg):
+    """Switch the config's optimizer wrapper to mixed precision (--amp)."""
+    wrapper = cfg.optim_wrapper.type
+    if wrapper == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current')
+        return
+    if wrapper != 'OptimWrapper':
+        raise ValueError(f'--amp is only supported with OptimWrapper, but '
+                         f'the config uses {wrapper}')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'

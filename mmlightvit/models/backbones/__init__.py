@@ -1,0 +1,3 @@
+from .emo import EMO
+
+__all__ = ['EMO']

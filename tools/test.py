@@ -1,0 +1,81 @@
+"""Test (evaluate) a checkpoint: the mmseg/mmdet ``tools/test.py``.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
+        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..'))
+
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
+from mmlightvit.launch import load_config  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the metrics')
+    parser.add_argument('--out', help='dir (mmseg) or .pkl file (mmdet) '
+                        'to save the raw predictions to')
+    parser.add_argument('--show', action='store_true',
+                        help='show the predictions in a window')
+    parser.add_argument('--show-dir', help='dir to save painted predictions')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='the interval of --show (s)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def trigger_visualization_hook(cfg, args):
+    hooks = cfg.default_hooks
+    if 'visualization' not in hooks:
+        raise RuntimeError(
+            f'{args.config}: --show/--show-dir need a VisualizationHook in '
+            "default_hooks: visualization=dict(type='SegVisualizationHook') "
+            "or dict(type='DetVisualizationHook')")
+    hook = hooks.visualization
+    hook.draw = True
+    if args.show:
+        hook.show, hook.wait_time = True, args.wait_time
+    if args.show_dir:
+        if cfg.default_scope == 'mmdet':
+            hook.test_out_dir = osp.abspath(args.show_dir)
+        else:
+            cfg.visualizer.save_dir = args.show_dir
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        trigger_visualization_hook(cfg, args)
+    if args.out is not None:
+        if cfg.default_scope == 'mmdet':
+            cfg.test_evaluator = [cfg.test_evaluator, dict(
+                type='DumpDetResults', out_file_path=args.out)]
+        else:
+            cfg.test_evaluator['output_dir'] = args.out
+            cfg.test_evaluator['keep_results'] = True
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()
