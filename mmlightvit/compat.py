@@ -13,7 +13,12 @@ mmcv 2.1.0 / torch 2.14, in one place. Imported (and applied) by
    error that names the file.
 2. SyncBN. Configs written with ``SyncBN`` (the official recipes are) run in a
    single process: :func:`sync_bn_to_bn` rewrites them to ``BN`` there (the
-   tools call it when no distributed launcher is used).
+   tools call it when no distributed launcher is used, and on machines without
+   CUDA, where torch has no SyncBN: each process then normalises its own batch).
+3. Distributed training without GPUs. mmengine's ``_init_dist_pytorch`` calls
+   ``torch.cuda.set_device`` unconditionally and its DDP wrapper passes
+   ``device_ids=[LOCAL_RANK]``; without CUDA both fail. Here the process group
+   is started on gloo without touching CUDA, and DDP gets ``device_ids=None``.
 """
 import os.path as osp
 import pickle
@@ -21,7 +26,11 @@ import zipfile
 
 import numpy as np
 import torch
+import torch.distributed as torch_dist
+from mmengine.dist import utils as dist_utils
+from mmengine.logging import print_log
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.model.wrappers import MMDistributedDataParallel
 from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = ['CheckpointError', 'load_local_checkpoint', 'sync_bn_to_bn']
@@ -81,8 +90,8 @@ def load_local_checkpoint(filename, map_location=None):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        reason = str(e).strip().splitlines()[0]
-        if 'GLOBAL' in reason or 'not allowed' in reason or 'unrecognized' in reason:
+        reason = _unpickler_reason(e)
+        if any(word in reason for word in _REFUSALS):
             raise CheckpointError(
                 f'refused to load checkpoint {filename}: it holds Python '
                 f'objects that mmengine checkpoints do not ({reason}). Only '
@@ -94,11 +103,30 @@ def load_local_checkpoint(filename, map_location=None):
             f'checkpoint {filename} is truncated or corrupt ({reason})'
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(
-            e).__name__
         raise CheckpointError(
-            f'checkpoint {filename} is truncated or corrupt ({reason})'
-        ) from None
+            f'checkpoint {filename} is truncated or corrupt '
+            f'({_first_line(e)})') from None
+
+
+# Words of torch's weights-only unpickler when it meets a forbidden object
+# (as opposed to bytes that are not a pickle at all).
+_REFUSALS = ('Unsupported global', 'not allowed', 'unrecognized function',
+             'Can only create', 'blocked')
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unpickler_reason(exc):
+    """The unpickler's own words inside torch's long weights_only message."""
+    text = str(exc)
+    if 'WeightsUnpickler error:' in text:
+        text = text.split('WeightsUnpickler error:', 1)[1]
+        text = text.split('Check the documentation of torch.load')[0]
+        text = text.split('Please use `torch.serialization')[0]
+    return ' '.join(text.split()) or type(exc).__name__
 
 
 # mmengine resolves every local path ('' prefix) through this loader:
@@ -120,3 +148,30 @@ def sync_bn_to_bn(cfg):
     if isinstance(cfg, (list, tuple)):
         return type(cfg)(sync_bn_to_bn(v) for v in cfg)
     return cfg
+
+
+_init_dist_pytorch_cuda = dist_utils._init_dist_pytorch
+
+
+def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+    """mmengine's torchrun initialiser, which also works without CUDA."""
+    if torch.cuda.is_available() or init_backend != 'torch':
+        return _init_dist_pytorch_cuda(backend, init_backend, **kwargs)
+    if backend != 'gloo':
+        print_log(f'no CUDA device: using the gloo backend instead of '
+                  f'{backend}', logger='current')
+    torch_dist.init_process_group(backend='gloo', **kwargs)
+
+
+dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+_ddp_init = MMDistributedDataParallel.__init__
+
+
+def _ddp_init_any_device(self, module, *args, **kwargs):
+    if not torch.cuda.is_available():
+        kwargs['device_ids'] = None  # CPU modules take no device_ids
+    _ddp_init(self, module, *args, **kwargs)
+
+
+MMDistributedDataParallel.__init__ = _ddp_init_any_device

@@ -2,6 +2,7 @@
 arguments into a ready mmengine Config, the mmseg/mmdet way."""
 import os.path as osp
 
+import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
@@ -30,7 +31,8 @@ def load_config(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.launcher == 'none':
+    if args.launcher == 'none' or not torch.cuda.is_available():
+        # one process, or no CUDA (torch's SyncBN is CUDA-only): plain BN
         cfg.model = sync_bn_to_bn(cfg.model)
     check_dataset_folders(cfg)
     return cfg
