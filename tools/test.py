@@ -56,6 +56,7 @@ def trigger_visualization_hook(cfg, args):
             hook.test_out_dir = osp.abspath(args.show_dir)
         else:
             cfg.visualizer.save_dir = args.show_dir
+            hook.interval = 1  # paint every image, not every 50th batch
 
 
 def main(argv=None):
