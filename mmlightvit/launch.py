@@ -1,21 +1,23 @@
 """What tools/train.py and tools/test.py share: turning parsed command-line
 arguments into a ready mmengine Config, the mmseg/mmdet way."""
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .compat import sync_bn_to_bn
+from .compat import CheckpointError, sync_bn_to_bn
 from .datasets.checks import check_dataset_folders
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
 
 
-def load_config(args):
+def load_config(args, dataloaders):
     """Config from ``args.config`` with ``--cfg-options``, ``--work-dir`` and
-    ``--launcher`` applied, the dataset folders checked, and SyncBN turned
-    into BN when the run is a single process."""
+    ``--launcher`` applied, the folders of the datasets of ``dataloaders``
+    (e.g. ``('train_dataloader', 'val_dataloader')``) checked, and SyncBN
+    turned into BN when the run is a single process."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
     cfg = Config.fromfile(args.config)
@@ -34,8 +36,17 @@ def load_config(args):
     if args.launcher == 'none' or not torch.cuda.is_available():
         # one process, or no CUDA (torch's SyncBN is CUDA-only): plain BN
         cfg.model = sync_bn_to_bn(cfg.model)
-    check_dataset_folders(cfg)
+    check_dataset_folders(cfg, dataloaders)
     return cfg
+
+
+def run_cli(main):
+    """Run a tool's ``main``; the user's mistakes (a missing file or folder, a
+    refused or corrupt checkpoint) end it with their message, no traceback."""
+    try:
+        return main()
+    except (FileNotFoundError, CheckpointError) as e:
+        sys.exit(f'error: {e}')
 
 
 def enable_amp(cfg):

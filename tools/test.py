@@ -15,7 +15,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
-from mmlightvit.launch import load_config  # noqa: E402
+from mmlightvit.launch import load_config, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -63,7 +63,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    cfg = load_config(args)
+    cfg = load_config(args, ('test_dataloader', ))
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
@@ -79,4 +79,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

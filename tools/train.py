@@ -14,7 +14,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
-from mmlightvit.launch import enable_amp, load_config  # noqa: E402
+from mmlightvit.launch import enable_amp, load_config, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -42,7 +42,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args)
+    cfg = load_config(args, ('train_dataloader', 'val_dataloader'))
     if args.amp:
         enable_amp(cfg)
     if args.auto_scale_lr:
@@ -59,4 +59,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

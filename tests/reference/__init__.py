@@ -1,0 +1,1 @@
+"""Test-only reference implementations of the official models."""
