@@ -1,0 +1,266 @@
+"""ExMobileViT: parameter counts vs the paper, the extended-classifier
+vector (``out_ex``), the dense ``ex_context`` extension, loading MobileViT-S
+weights, freezing and arguments."""
+import logging
+import math
+
+import pytest
+import timm
+import torch
+from mmengine.logging import MMLogger
+from mmengine.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+
+import mmlightvit  # noqa: F401  (compat layer + registration)
+from mmlightvit.models.backbones.exmobilevit import ExMobileViT
+from mmlightvit.models.backbones.mobilevit import MobileViT
+
+ARCHS = ('576', '640', '928')
+MOBILEVIT_S = 5578632  # MobileViT-S with its 640 -> 1000 classifier
+NUM_CLASSES = 1000
+# Widths of the pooled vectors: ExShortcut(layer3), ExShortcut(layer4),
+# final 1x1 conv(layer5); they sum to the variant's name.
+EX_CHANNELS = {'576': (32, 64, 480), '640': (32, 128, 480),
+               '928': (128, 160, 640)}
+# Parameter counts in the paper's reading (see test_param_count_vs_paper):
+# MobileViT-S + change of the final conv + change of the Linear classifier;
+# the ExShortcut convs are not counted.
+PAPER_COUNTS = {'576': 5488712, '640': 5552712, '928': 5866632}
+# What the paper states: ExMobileViT-640 5.553M params, ExMobileViT-928
+# +5.16% over MobileViT-S.
+PAPER_640_MILLIONS = 5.553
+PAPER_928_INCREASE = 5.16
+
+
+def num_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def classifier_params(in_channels):
+    return in_channels * NUM_CLASSES + NUM_CLASSES  # Linear with bias
+
+
+def randomise(model, seed=0):
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.ndim == 1:
+                p.copy_((1. if name.endswith('weight') else 0.) +
+                        0.2 * torch.randn_like(p))
+        for m in model.modules():
+            if isinstance(m, _BatchNorm):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2.)
+    return model.eval()
+
+
+@pytest.fixture(autouse=True, scope='module')
+def single_thread():
+    """These tiny models run ~4x faster on one intra-op thread than on an
+    oversubscribed 2-core machine; restored after the module."""
+    num_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(num_threads)
+
+
+@pytest.fixture
+def log_messages():
+    messages = []
+
+    class Handler(logging.Handler):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Handler(level=logging.DEBUG)
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+
+
+# (a) parameter counts --------------------------------------------------------
+@pytest.mark.parametrize('arch', ARCHS)
+def test_param_count_vs_paper(arch):
+    """Exact decomposition; the paper's figures are reproduced exactly when
+    the ExShortcut 1x1 convs (+ BN) are left out of the count, and the full
+    count is within 0.6% of them (the ExShortcuts add 11,456 / 19,776 /
+    33,344 parameters = 0.21% / 0.36% / 0.57%)."""
+    model = ExMobileViT(arch, out_ex=True, out_indices=())
+    assert model.ex_channels == EX_CHANNELS[arch]
+    assert model.cls_channels == sum(EX_CHANNELS[arch]) == int(arch)
+    total = num_params(model) + classifier_params(model.cls_channels)
+
+    # decomposition: MobileViT-S + ExShortcuts + final-conv and FC changes
+    (c3, c4), final = EX_CHANNELS[arch][:2], EX_CHANNELS[arch][2]
+    shortcuts = 96 * c3 + 2 * c3 + 128 * c4 + 2 * c4  # 1x1 conv + BN
+    assert num_params(model.ex_shortcuts) == shortcuts
+    final_conv_change = (160 + 2) * (final - 640)
+    fc_change = (int(arch) - 640) * NUM_CLASSES
+    assert total == MOBILEVIT_S + shortcuts + final_conv_change + fc_change
+
+    # the paper's reading
+    assert total - shortcuts == PAPER_COUNTS[arch]
+    assert abs(total - PAPER_COUNTS[arch]) / PAPER_COUNTS[arch] < 0.006
+    if arch == '640':
+        assert round(PAPER_COUNTS[arch] / 1e6, 3) == PAPER_640_MILLIONS
+    if arch == '928':
+        increase = 100 * (PAPER_COUNTS[arch] / MOBILEVIT_S - 1)
+        assert round(increase, 2) == PAPER_928_INCREASE
+
+
+def test_mobilevit_s_is_the_base():
+    base = MobileViT('s', out_indices=(0, 1, 2, 3, 4, 5))
+    assert num_params(base) + classifier_params(640) == MOBILEVIT_S
+    ex = ExMobileViT('928', out_indices=(0, 1, 2, 3, 4, 5))
+    assert ex.state_dict().keys() == base.state_dict().keys()
+    assert all(v.shape == base.state_dict()[k].shape
+               for k, v in ex.state_dict().items())
+    dense = ExMobileViT('640')
+    assert dense.ex_shortcuts is None and dense.final_conv is None
+    assert dense.state_dict().keys() == MobileViT('s').state_dict().keys()
+
+
+# (b) outputs -----------------------------------------------------------------
+@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('size', [(64, 64), (65, 97)])
+def test_out_ex_vector(arch, size):
+    model = randomise(ExMobileViT(arch, out_ex=True, out_indices=(2, 5)))
+    with torch.no_grad():
+        x = torch.randn(2, 3, *size)
+        level3, final, vector = model(x)
+        levels = model.forward_levels(x)
+    assert vector.shape == (2, int(arch))
+    assert final.shape == (2, EX_CHANNELS[arch][2], math.ceil(size[0] / 32),
+                           math.ceil(size[1] / 32))
+    expected = torch.cat([
+        model.ex_shortcuts[0](levels[2]).mean((2, 3)),
+        model.ex_shortcuts[1](levels[3]).mean((2, 3)),
+        final.mean((2, 3))], dim=1)
+    torch.testing.assert_close(vector, expected)
+    torch.testing.assert_close(level3, levels[2])
+    # classification form: out_indices=() returns just the vector
+    model.out_indices = ()
+    with torch.no_grad():
+        (only, ) = model(x)
+    torch.testing.assert_close(only, vector)
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('size', [(64, 64), (65, 97)])
+def test_ex_context_shapes(arch, size):
+    model = randomise(ExMobileViT(arch, ex_context=True))
+    context = sum(EX_CHANNELS[arch][:2])
+    assert model.out_channels[:5] == [32, 64, 96, 128, 160 + context]
+    with torch.no_grad():
+        x = torch.randn(2, 3, *size)
+        outs = model(x)
+        levels = model.forward_levels(x)
+    assert len(outs) == 5
+    for i, out in enumerate(outs):
+        stride = 2**(i + 1)
+        assert out.shape == (2, model.out_channels[i],
+                             math.ceil(size[0] / stride),
+                             math.ceil(size[1] / stride))
+    last = outs[-1]
+    torch.testing.assert_close(last[:, :160], levels[4])
+    ctx = last[:, 160:]  # spatially constant = the pooled ExShortcut vectors
+    vectors = torch.cat(model.ex_vectors(levels), dim=1)
+    torch.testing.assert_close(ctx, vectors[:, :, None, None].expand_as(ctx))
+
+
+def test_ex_context_on_final_conv_with_out_ex():
+    model = ExMobileViT('928', ex_context=True, out_ex=True,
+                        out_indices=(3, 5)).eval()
+    assert model.out_channels[5] == 640 + 288
+    with torch.no_grad():
+        l4, l6, vector = model(torch.randn(1, 3, 64, 64))
+    assert l4.shape == (1, 128, 4, 4)
+    assert l6.shape == (1, 928, 2, 2) and vector.shape == (1, 928)
+
+
+def test_mmpretrain_classifier():
+    """The interface the classification head uses: ``LinearClsHead`` on the
+    last output, no neck."""
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    classifier = PRETRAIN_MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='ExMobileViT', arch='928', out_ex=True,
+                      out_indices=()),
+        head=dict(type='LinearClsHead', num_classes=NUM_CLASSES,
+                  in_channels=928))).eval()
+    assert num_params(classifier) == PAPER_COUNTS['928'] + 33344
+    with torch.no_grad():
+        logits = classifier(torch.randn(2, 3, 64, 64), mode='tensor')
+    assert logits.shape == (2, NUM_CLASSES)
+
+
+# (c) weights -----------------------------------------------------------------
+def _timm_s_checkpoint(tmp_path):
+    ref = randomise(timm.create_model('mobilevit_s'))
+    path = str(tmp_path / 'mobilevit_s.pth')
+    torch.save(ref.state_dict(), path)
+    return ref, path
+
+
+def test_loads_mobilevit_s(tmp_path, log_messages):
+    ref, path = _timm_s_checkpoint(tmp_path)
+    model = ExMobileViT('928', out_ex=True, out_indices=(0, 1, 2, 3, 4, 5),
+                        init_cfg=dict(type='Pretrained', checkpoint=path))
+    model.init_weights()
+    assert not [m for m in log_messages if 'unexpected' in m]
+    (missing, ) = [m for m in log_messages if 'missing key' in m]
+    keys = missing.split('.pth: ', 1)[1].split(', ')  # only new ExShortcuts
+    assert 'ex_shortcuts.0.conv.weight' in keys
+    assert all(k.startswith('ex_shortcuts.') for k in keys)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        outs = model.eval()(x)
+        expected = ref.final_conv(ref.stages(ref.stem(x)))
+    torch.testing.assert_close(outs[5], expected, atol=1e-4, rtol=0)
+    # dense ExMobileViT loads it without any warning
+    log_messages.clear()
+    dense = ExMobileViT('576', init_cfg=dict(type='Pretrained',
+                                             checkpoint=path))
+    dense.init_weights()
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
+    # the 480-wide final conv of 576/640 does not fit MobileViT-S's
+    with pytest.raises(RuntimeError, match='size mismatch'):
+        ExMobileViT('640', out_ex=True, init_cfg=dict(
+            type='Pretrained', checkpoint=path)).init_weights()
+
+
+# (d) training modes ----------------------------------------------------------
+def test_frozen_stages_and_norm_eval():
+    model = ExMobileViT('640', out_ex=True, frozen_stages=5,
+                        norm_eval=True).train()
+    frozen = [model.stem, model.layer1, model.layer5, model.final_conv]
+    assert not any(p.requires_grad for m in frozen for p in m.parameters())
+    assert all(p.requires_grad for p in model.ex_shortcuts.parameters())
+    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert not any(m.training for m in bns)
+    out = model(torch.randn(2, 3, 64, 64))[-1]
+    out.square().mean().backward()
+    assert model.ex_shortcuts[0].conv.weight.grad is not None
+
+
+def test_registry():
+    model = MODELS.build(dict(type='ExMobileViT', arch='ExMobileViT-640',
+                              out_ex=True, out_indices=(4, )))
+    assert isinstance(model, MobileViT) and model.arch == '640'
+    assert model.cls_channels == 640
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(arch='700'), r"Unknown ExMobileViT arch '700'; valid archs: "
+     r'576, 640, 928'),
+    (dict(out_indices=(1, 6)), r'out_indices must be in range 0\.\.5'),
+    (dict(out_indices=()), r'out_indices must not be empty unless out_ex'),
+    (dict(ex_context=True, out_indices=(1, 2, 3)),
+     r'ex_context .* must be 4 \(layer5\) or 5'),
+    (dict(frozen_stages=6), r'frozen_stages must be in range -1\.\.5'),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ExMobileViT(**kwargs)
