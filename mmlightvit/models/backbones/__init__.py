@@ -1,3 +1,6 @@
 from .emo import EMO
+from .exmobilevit import ExMobileViT
+from .mobilevit import MobileViT
+from .repvit import RepViT
 
-__all__ = ['EMO']
+__all__ = ['EMO', 'ExMobileViT', 'MobileViT', 'RepViT']
