@@ -18,3 +18,5 @@ load_from = None
 resume = False
 
 tta_model = dict(type='SegTTAModel')
+# Saves the RNG states in checkpoints so that --resume continues exactly.
+custom_hooks = [dict(type='RandomStateHook')]

@@ -1,13 +1,14 @@
 # EMO's ADE20K recipe (official down-stream-tasks/mmsegmentation configs),
 # in mmseg 1.x form: AdamW 1.2e-4 for 8 GPUs x 4 images, no weight decay on
-# norm layers, poly decay to 0 by iteration, 80k iterations.
+# norm layers, poly decay to 0 by iteration, 80k iterations. The loop resumes
+# the data order and RNG exactly (mmlightvit.engine).
 optimizer = dict(
     type='AdamW', lr=1.2e-4, betas=(0.9, 0.999), weight_decay=0.01)
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=optimizer,
     clip_grad=None,
-    paramwise_cfg=dict(custom_keys={'norm': dict(decay_mult=0.)}))
+    paramwise_cfg=dict(norm_decay_mult=0.))
 param_scheduler = [
     dict(
         type='PolyLR',
@@ -18,7 +19,7 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=80000, val_interval=8000)
+    type='ResumableIterBasedTrainLoop', max_iters=80000, val_interval=8000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
