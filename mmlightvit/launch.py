@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from .compat import CheckpointError, sync_bn_to_bn
 from .datasets.checks import check_dataset_folders
+from .models.utils import ChannelMismatchError
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
 
@@ -42,10 +43,11 @@ def load_config(args, dataloaders):
 
 def run_cli(main):
     """Run a tool's ``main``; the user's mistakes (a missing file or folder, a
-    refused or corrupt checkpoint) end it with their message, no traceback."""
+    refused or corrupt checkpoint, heads that do not fit the backbone) end it
+    with their message, no traceback."""
     try:
         return main()
-    except (FileNotFoundError, CheckpointError) as e:
+    except (FileNotFoundError, CheckpointError, ChannelMismatchError) as e:
         sys.exit(f'error: {e}')
 
 

@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
+from mmlightvit.models.utils import check_channels  # noqa: E402
 from mmlightvit.launch import load_config, run_cli  # noqa: E402
 
 
@@ -75,6 +76,7 @@ def main(argv=None):
             cfg.test_evaluator['output_dir'] = args.out
             cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_channels(runner.model)
     return runner.test()
 
 

@@ -14,6 +14,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
+from mmlightvit.models.utils import check_channels  # noqa: E402
 from mmlightvit.launch import enable_amp, load_config, run_cli  # noqa: E402
 
 
@@ -47,14 +48,15 @@ def main(argv=None):
         enable_amp(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise ValueError(f'{args.config} has no auto_scale_lr.base_batch_size'
-                             ' to scale the learning rate against')
+            sys.exit(f'error: {args.config} has no auto_scale_lr.base_batch_size'
+                     ' to scale the learning rate against')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_channels(runner.model)
     runner.train()
 
 
