@@ -5,6 +5,7 @@ compatibility fixes in :mod:`mmlightvit.compat` and registers every model in
 MMEngine's root ``MODELS`` registry, where mmseg and mmdet both find them.
 """
 from . import compat  # noqa: F401  (applies the fixes on import)
+from . import datasets  # noqa: F401  (registers the checking transforms)
 from . import engine  # noqa: F401  (registers the resumable loop/sampler)
 from . import models  # noqa: F401  (registers the backbones)
 

@@ -5,8 +5,9 @@ _base_ = './ade20k.py'
 data_root = 'data/toy/ade/ADEChallengeData2016'
 crop_size = (128, 128)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegLabels', num_classes=150),
     dict(
         type='RandomResize',
         scale=(512, 128),
@@ -18,9 +19,10 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='Resize', scale=(512, 128), keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegLabels', num_classes=150),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
