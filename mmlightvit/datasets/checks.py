@@ -107,10 +107,16 @@ def _coco_help(data_root):
         '    train2017/                000000000009.jpg ...',
         '    val2017/                  000000000139.jpg ...',
     ])
-    # No toy COCO generator yet: point at the real data only.
-    get = ('Get the real data: download train2017.zip, val2017.zip and '
-           'annotations_trainval2017.zip from https://cocodataset.org/#download '
-           f'and unzip them into {root}/.')
+    real = ('download train2017.zip, val2017.zip and '
+            'annotations_trainval2017.zip from https://cocodataset.org/#download '
+            f'and unzip them into {root}/.')
+    toy = ('a small procedural toy set in that layout (for trying the '
+           'pipeline, not for real numbers):\n'
+           f'  python {_TOY_SCRIPT} coco --out {shlex.quote(root)}')
+    if 'toy' in root.split(os.sep):  # a toy-data config: lead with the toy set
+        get = f'Make {toy}'
+    else:
+        get = f'Get the real data: {real}\nOr make {toy}'
     return layout, get
 
 

@@ -10,8 +10,11 @@ Every image is drawn from its own random generator seeded by
 ``(seed, split, index)``: the data are identical from run to run and machine to
 machine, and image ``i`` does not depend on how many images are written.
 
-COCO (mmdet ``CocoDataset``) and ImageNet toy sets belong here too, as
-``make_toy_coco`` / ``make_toy_imagenet``; they are not written yet.
+* :func:`make_toy_coco` writes ``<root>/{train2017,val2017,annotations}``
+  in the COCO 2017 layout read by mmdet's ``CocoDataset``.
+
+An ImageNet toy set belongs here too, as ``make_toy_imagenet``; it is not
+written yet.
 """
 import os
 import os.path as osp
@@ -20,7 +23,8 @@ import shutil
 import cv2
 import numpy as np
 
-__all__ = ['ADE20K_TOY_CLASSES', 'make_toy_ade20k']
+__all__ = ['ADE20K_TOY_CLASSES', 'make_toy_ade20k', 'COCO_CATEGORIES',
+           'COCO_TOY_CLASSES', 'make_toy_coco']
 
 ADE20K_DIRNAME = 'ADEChallengeData2016'
 
@@ -75,13 +79,13 @@ def _paint(rng, img, mask, value, h, w):
     img[mask] = layer[mask]
 
 
-def _random_shape_mask(rng, h, w):
-    """A random filled rectangle, ellipse, triangle or polygon."""
+def _random_shape_mask(rng, h, w, min_frac, max_frac):
+    """A random filled rectangle, ellipse, triangle or polygon whose half
+    sizes are ``min_frac..max_frac`` of the image's short side."""
     mask = np.zeros((h, w), np.uint8)
     short = min(h, w)
     cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
-    rx = int(rng.integers(short // 10, short // 3))
-    ry = int(rng.integers(short // 10, short // 3))
+    rx, ry = (int(r) for r in rng.uniform(min_frac, max_frac, 2) * short)
     kind = rng.integers(4)
     if kind == 0:  # rectangle
         cv2.rectangle(mask, (cx - rx, cy - ry), (cx + rx, cy + ry), 1, -1)
@@ -110,17 +114,17 @@ def _toy_ade20k_sample(rng, h, w):
     _paint(rng, img, full, bg, h, w)
     ann[:] = bg
 
-    # 2-4 objects; later ones occlude earlier ones.
-    for _ in range(int(rng.integers(2, 5))):
+    # 3-5 objects; later ones occlude earlier ones.
+    for _ in range(int(rng.integers(3, 6))):
         value = int(rng.choice(_OBJECT_VALUES))
-        mask = _random_shape_mask(rng, h, w)
+        mask = _random_shape_mask(rng, h, w, 0.15, 0.4)
         _paint(rng, img, mask, value, h, w)
         ann[mask] = value
 
     # Unlabelled clutter (value 0, ignored by the loss and the metric), like
     # the "other" regions of ADE20K: a dull blob of random grey-ish colour.
     if rng.random() < 0.6:
-        mask = _random_shape_mask(rng, h, w)
+        mask = _random_shape_mask(rng, h, w, 0.06, 0.2)
         grey = rng.uniform(60, 200)
         img[mask] = grey + rng.uniform(-20, 20, 3)
         ann[mask] = 0
@@ -150,7 +154,7 @@ def make_toy_ade20k(root='data/ade', num_train=64, num_val=16, size=128,
     Annotations use the ADE20K convention: 0 is "other"/ignore and class ``k``
     of ``ADE20KDataset.METAINFO['classes']`` is stored as ``k + 1``; read them
     with ``reduce_zero_label=True``. Each scene is a background class (wall or
-    sky) with 2-4 shapes of the object classes in :data:`ADE20K_TOY_CLASSES`
+    sky) with 3-5 shapes of the object classes in :data:`ADE20K_TOY_CLASSES`
     and sometimes an unlabelled (0) blob.
 
     Args:
@@ -197,3 +201,232 @@ def make_toy_ade20k(root='data/ade', num_train=64, num_val=16, size=128,
             if not cv2.imwrite(osp.join(ann_dir, stem + '.png'), ann):
                 raise OSError(f'could not write {osp.join(ann_dir, stem)}.png')
     return data_root
+
+
+# --------------------------------------------------------------- toy COCO
+
+# The 80 COCO 2017 detection categories: (id, name, supercategory), with the
+# real (non-contiguous) ids of instances_*2017.json; the names are those of
+# mmdet's ``CocoDataset.METAINFO['classes']``, in the same order.
+COCO_CATEGORIES = (
+    (1, 'person', 'person'), (2, 'bicycle', 'vehicle'), (3, 'car', 'vehicle'),
+    (4, 'motorcycle', 'vehicle'), (5, 'airplane', 'vehicle'),
+    (6, 'bus', 'vehicle'), (7, 'train', 'vehicle'), (8, 'truck', 'vehicle'),
+    (9, 'boat', 'vehicle'), (10, 'traffic light', 'outdoor'),
+    (11, 'fire hydrant', 'outdoor'), (13, 'stop sign', 'outdoor'),
+    (14, 'parking meter', 'outdoor'), (15, 'bench', 'outdoor'),
+    (16, 'bird', 'animal'), (17, 'cat', 'animal'), (18, 'dog', 'animal'),
+    (19, 'horse', 'animal'), (20, 'sheep', 'animal'), (21, 'cow', 'animal'),
+    (22, 'elephant', 'animal'), (23, 'bear', 'animal'),
+    (24, 'zebra', 'animal'), (25, 'giraffe', 'animal'),
+    (27, 'backpack', 'accessory'), (28, 'umbrella', 'accessory'),
+    (31, 'handbag', 'accessory'), (32, 'tie', 'accessory'),
+    (33, 'suitcase', 'accessory'), (34, 'frisbee', 'sports'),
+    (35, 'skis', 'sports'), (36, 'snowboard', 'sports'),
+    (37, 'sports ball', 'sports'), (38, 'kite', 'sports'),
+    (39, 'baseball bat', 'sports'), (40, 'baseball glove', 'sports'),
+    (41, 'skateboard', 'sports'), (42, 'surfboard', 'sports'),
+    (43, 'tennis racket', 'sports'), (44, 'bottle', 'kitchen'),
+    (46, 'wine glass', 'kitchen'), (47, 'cup', 'kitchen'),
+    (48, 'fork', 'kitchen'), (49, 'knife', 'kitchen'),
+    (50, 'spoon', 'kitchen'), (51, 'bowl', 'kitchen'),
+    (52, 'banana', 'food'), (53, 'apple', 'food'), (54, 'sandwich', 'food'),
+    (55, 'orange', 'food'), (56, 'broccoli', 'food'), (57, 'carrot', 'food'),
+    (58, 'hot dog', 'food'), (59, 'pizza', 'food'), (60, 'donut', 'food'),
+    (61, 'cake', 'food'), (62, 'chair', 'furniture'),
+    (63, 'couch', 'furniture'), (64, 'potted plant', 'furniture'),
+    (65, 'bed', 'furniture'), (67, 'dining table', 'furniture'),
+    (70, 'toilet', 'furniture'), (72, 'tv', 'electronic'),
+    (73, 'laptop', 'electronic'), (74, 'mouse', 'electronic'),
+    (75, 'remote', 'electronic'), (76, 'keyboard', 'electronic'),
+    (77, 'cell phone', 'electronic'), (78, 'microwave', 'appliance'),
+    (79, 'oven', 'appliance'), (80, 'toaster', 'appliance'),
+    (81, 'sink', 'appliance'), (82, 'refrigerator', 'appliance'),
+    (84, 'book', 'indoor'), (85, 'clock', 'indoor'), (86, 'vase', 'indoor'),
+    (87, 'scissors', 'indoor'), (88, 'teddy bear', 'indoor'),
+    (89, 'hair drier', 'indoor'), (90, 'toothbrush', 'indoor'),
+)
+
+# The COCO categories drawn in the toy scenes: COCO category id ->
+# (name, BGR colour, shape). Colour and shape both identify the class (the
+# hues are far apart and saturated; the background is a dull, low-saturation
+# texture), so a detector can learn them in a few hundred images' worth of
+# iterations.
+COCO_TOY_CLASSES = {
+    1: ('person', (50, 50, 215), 'tall_ellipse'),    # red
+    3: ('car', (215, 90, 30), 'wide_rectangle'),     # blue
+    13: ('stop sign', (30, 215, 230), 'octagon'),    # yellow
+    37: ('sports ball', (40, 185, 40), 'circle'),    # green
+    47: ('cup', (190, 40, 190), 'triangle'),         # magenta
+}
+COCO_DIRNAMES = ('annotations', 'train2017', 'val2017')
+
+
+def _toy_coco_polygon(rng, shape, cx, cy, rx, ry):
+    """Vertices (N, 2) of one toy object shape, centred at (cx, cy), whose
+    half extents are about (rx, ry)."""
+    if shape in ('tall_ellipse', 'circle'):
+        if shape == 'circle':
+            rx = ry = min(rx, ry)
+        else:  # taller than wide
+            rx, ry = min(rx, ry) * 0.6, max(rx, ry)
+        return cv2.ellipse2Poly((int(cx), int(cy)), (int(rx), int(ry)), 0, 0,
+                                360, 10)
+    if shape == 'wide_rectangle':
+        rx, ry = max(rx, ry), min(rx, ry) * 0.55
+        pts = [(-rx, -ry), (rx, -ry), (rx, ry), (-rx, ry)]
+    elif shape == 'octagon':
+        r = min(rx, ry)
+        angles = np.pi / 8 + np.arange(8) * np.pi / 4
+        pts = np.stack([r * np.cos(angles), r * np.sin(angles)], 1)
+    elif shape == 'triangle':  # pointing up
+        pts = [(0, -ry), (rx, ry), (-rx, ry)]
+    else:
+        raise ValueError(f'unknown shape {shape!r}')
+    pts = np.asarray(pts, np.float64) + (cx, cy)
+    return np.round(pts).astype(np.int32)
+
+
+def _toy_coco_background(rng, h, w):
+    """A dull, low-saturation textured background (float32 BGR)."""
+    base = rng.uniform(70, 180)
+    tint = rng.uniform(-12, 12, 3)
+    small = rng.standard_normal((4, 4)).astype(np.float32)
+    smooth = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    img = base + tint[None, None, :] + 22.0 * smooth[..., None]
+    # a fine texture (stripes or speckle), dull as well
+    kind = ('stripes', 'speckle', 'flat')[int(rng.integers(3))]
+    img += 10.0 * _texture(rng, kind, h, w)[..., None]
+    return img.astype(np.float32)
+
+
+def _toy_coco_sample(rng, h, w, max_objects=3):
+    """One BGR uint8 image and its objects ``[(category_id, bbox_xywh,
+    area, polygon)]``: 1..``max_objects`` non-overlapping shapes that lie
+    fully inside the image, so every box is exact."""
+    img = _toy_coco_background(rng, h, w)
+    short = min(h, w)
+    objects, taken = [], np.zeros((h, w), bool)
+    num = int(rng.integers(1, max_objects + 1))
+    for _ in range(num * 15):  # rejection sampling of free places
+        if len(objects) == num:
+            break
+        cat = int(rng.choice(list(COCO_TOY_CLASSES)))
+        _, colour, shape = COCO_TOY_CLASSES[cat]
+        rx, ry = rng.uniform(0.16, 0.34, 2) * short
+        cx = rng.uniform(rx + 1, w - rx - 1)
+        cy = rng.uniform(ry + 1, h - ry - 1)
+        poly = _toy_coco_polygon(rng, shape, cx, cy, rx, ry)
+        poly[:, 0] = np.clip(poly[:, 0], 0, w - 1)
+        poly[:, 1] = np.clip(poly[:, 1], 0, h - 1)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [poly], 1)
+        mask = mask.astype(bool)
+        # keep a gap of a few pixels to the other objects
+        grown = cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8))
+        if not mask.any() or (grown.astype(bool) & taken).any():
+            continue
+        taken |= mask
+        col = np.asarray(colour, np.float32) + rng.uniform(-15, 15, 3)
+        img[mask] = col + rng.normal(0, 6, (int(mask.sum()), 3))
+        ys, xs = np.nonzero(mask)
+        x0, y0 = int(xs.min()), int(ys.min())
+        bbox = [float(x0), float(y0), float(xs.max() + 1 - x0),
+                float(ys.max() + 1 - y0)]
+        objects.append((cat, bbox, float(mask.sum()),
+                        [float(v) for v in poly.reshape(-1)]))
+    img += rng.normal(0, 5, img.shape)
+    img = cv2.GaussianBlur(img, (3, 3), 0.5)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8), objects
+
+
+def make_toy_coco(root='data/coco', num_train=64, num_val=16, size=128,
+                  seed=0, max_objects=3, overwrite=False):
+    """Write a small procedural detection dataset in the COCO 2017 layout.
+
+    Layout (the real one, as read by mmdet's ``CocoDataset`` with
+    ``data_root=root``)::
+
+        <root>/
+            annotations/instances_train2017.json
+            annotations/instances_val2017.json
+            train2017/000000000001.jpg ...
+            val2017/000000100001.jpg ...
+
+    The annotation files are COCO format: ``images``, ``annotations``
+    (``bbox`` ``[x, y, w, h]``, ``area``, ``iscrowd`` 0, polygon
+    ``segmentation``) and all 80 COCO ``categories`` with their real ids.
+    Each image has 1..``max_objects`` non-overlapping objects of the
+    categories in :data:`COCO_TOY_CLASSES` (a colour and a shape per class)
+    on a dull textured background; every object lies fully inside the image
+    and its box is the exact bounding box of its pixels.
+
+    Args:
+        root (str): The dataset folder (a config's ``data_root``;
+            ``data/coco`` is mmdet's default).
+        num_train (int): Number of training images.
+        num_val (int): Number of validation images.
+        size (int | tuple[int, int]): Image size, ``S`` or ``(H, W)``.
+        seed (int): Seed; the same seed gives the same files. Image ``i`` of
+            a split does not depend on how many images are written.
+        max_objects (int): Most objects per image (at least 1 each).
+        overwrite (bool): Replace existing ``annotations``, ``train2017``
+            and ``val2017`` folders (nothing else in ``root`` is touched).
+            If False (default) and any of them exists and is not empty,
+            nothing is written.
+
+    Returns:
+        str: ``root``.
+    """
+    import json
+    h, w = (size, size) if np.isscalar(size) else size
+    h, w = int(h), int(w)
+    if h < 32 or w < 32:
+        raise ValueError(f'size must be at least 32 pixels, got {size!r}')
+    if num_train < 0 or num_val < 0:
+        raise ValueError('num_train and num_val must be >= 0')
+    if max_objects < 1:
+        raise ValueError('max_objects must be >= 1')
+    parts = [osp.join(root, d) for d in COCO_DIRNAMES]
+    if any(_is_nonempty_dir(p) for p in parts):
+        if not overwrite:
+            return root
+        for p in parts:
+            if osp.isdir(p):
+                shutil.rmtree(p)
+
+    categories = [dict(supercategory=sup, id=cid, name=name)
+                  for cid, name, sup in COCO_CATEGORIES]
+    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
+    for split_id, (split, num) in enumerate([('train2017', num_train),
+                                             ('val2017', num_val)]):
+        img_dir = osp.join(root, split)
+        os.makedirs(img_dir, exist_ok=True)
+        images, annotations = [], []
+        for i in range(1, num + 1):
+            rng = np.random.default_rng([seed, 100 + split_id, i])
+            img, objects = _toy_coco_sample(rng, h, w, max_objects)
+            image_id = split_id * 100000 + i
+            file_name = f'{image_id:012d}.jpg'
+            if not cv2.imwrite(osp.join(img_dir, file_name), img,
+                               [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                raise OSError(f'could not write {osp.join(img_dir, file_name)}')
+            images.append(dict(id=image_id, file_name=file_name, height=h,
+                               width=w, license=1))
+            for k, (cat, bbox, area, poly) in enumerate(objects, 1):
+                annotations.append(dict(  # ids unique over both splits
+                    id=image_id * 100 + k, image_id=image_id,
+                    category_id=cat, bbox=bbox, area=area, iscrowd=0,
+                    segmentation=[poly]))
+        data = dict(
+            info=dict(description='mmlightvit procedural toy COCO '
+                      f'({split}, seed {seed})', version='1.0', year=2017,
+                      contributor='mmlightvit', url='',
+                      date_created='2017/09/01'),
+            licenses=[dict(id=1, name='CC0 1.0 (procedural data)', url='')],
+            images=images, annotations=annotations, categories=categories)
+        ann_file = osp.join(root, 'annotations',
+                            f'instances_{split}.json')
+        with open(ann_file, 'w') as f:
+            json.dump(data, f)
+    return root
