@@ -175,3 +175,66 @@ def _ddp_init_any_device(self, module, *args, **kwargs):
 
 
 MMDistributedDataParallel.__init__ = _ddp_init_any_device
+
+
+# 4. mmdet 3.3.0's SSDHead (SSD, SSDLite) fails at prediction with
+#    "'SSDHead' object has no attribute 'loss_cls'" (open-mmlab/mmdetection
+#    issues #11063, #11780): BaseDenseHead._predict_by_feat_single reads
+#    ``self.loss_cls``, which SSDHead (it computes its loss itself) never
+#    sets. SSDHead gets ``loss_cls = None`` (read as "no custom class
+#    channels": softmax scores, as before mmdet 3.3) once mmdet's module is
+#    imported; mmdet is not imported here, so segmentation-only runs do not
+#    pay for it.
+import importlib.abc  # noqa: E402
+import sys  # noqa: E402
+
+
+def _patch_ssd_head(module):
+    if not hasattr(module.SSDHead, 'loss_cls'):
+        module.SSDHead.loss_cls = None
+
+
+_POST_IMPORT = {'mmdet.models.dense_heads.ssd_head': _patch_ssd_head}
+
+
+class _PostImportLoader(importlib.abc.Loader):
+    """Runs a module's own loader, then a patch on the new module."""
+
+    def __init__(self, loader, patch):
+        self._loader, self._patch = loader, patch
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        self._patch(module)
+
+    def __getattr__(self, name):  # get_source, get_code, ... for tracebacks
+        return getattr(self._loader, name)
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules of ``_POST_IMPORT`` with the other finders and
+    wraps their loaders so that the patch runs right after the import."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in _POST_IMPORT:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _PostImportLoader(spec.loader,
+                                                    _POST_IMPORT[fullname])
+                return spec
+        return None
+
+
+for _name, _patch in _POST_IMPORT.items():
+    if _name in sys.modules:  # already imported: patch now
+        _patch(sys.modules[_name])
+if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _PostImportFinder())

@@ -1,6 +1,7 @@
-"""ExMobileViT: parameter counts vs the paper, the extended-classifier
-vector (``out_ex``), the dense ``ex_context`` extension, loading MobileViT-S
-weights, freezing and arguments."""
+"""ExMobileViT: parameter counts vs the paper, the classifier head
+(``ExMobileViTClsHead`` on the backbone's layer3 / layer4 / final conv), the
+dense ``ex_context`` extension, loading MobileViT-S weights and classifier
+checkpoints, freezing and arguments."""
 import logging
 import math
 
@@ -9,11 +10,13 @@ import timm
 import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
+from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.exmobilevit import ExMobileViT
 from mmlightvit.models.backbones.mobilevit import MobileViT
+from mmlightvit.models.heads import ExMobileViTClsHead
 
 ARCHS = ('576', '640', '928')
 MOBILEVIT_S = 5578632  # MobileViT-S with its 640 -> 1000 classifier
@@ -26,6 +29,9 @@ EX_CHANNELS = {'576': (32, 64, 480), '640': (32, 128, 480),
 # MobileViT-S + change of the final conv + change of the Linear classifier;
 # the ExShortcut convs are not counted.
 PAPER_COUNTS = {'576': 5488712, '640': 5552712, '928': 5866632}
+# The classifiers (backbone + ExMobileViTClsHead, 1000 classes) counted in
+# full: PAPER_COUNTS + the ExShortcuts.
+FULL_COUNTS = {'576': 5500168, '640': 5572488, '928': 5899976}
 # What the paper states: ExMobileViT-640 5.553M params, ExMobileViT-928
 # +5.16% over MobileViT-S.
 PAPER_640_MILLIONS = 5.553
@@ -81,21 +87,37 @@ def log_messages():
 
 
 # (a) parameter counts --------------------------------------------------------
+def classifier(arch, num_classes=NUM_CLASSES):
+    """The ExMobileViT classifier: backbone (layer3, layer4, final conv) +
+    ExMobileViTClsHead, as the ImageNet configs build it."""
+    return PRETRAIN_MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='ExMobileViT', arch=arch, out_indices=(2, 3, 5)),
+        head=dict(type='ExMobileViTClsHead', num_classes=num_classes,
+                  arch=arch)))
+
+
 @pytest.mark.parametrize('arch', ARCHS)
 def test_param_count_vs_paper(arch):
     """Exact decomposition; the paper's figures are reproduced exactly when
     the ExShortcut 1x1 convs (+ BN) are left out of the count, and the full
     count is within 0.6% of them (the ExShortcuts add 11,456 / 19,776 /
     33,344 parameters = 0.21% / 0.36% / 0.57%)."""
-    model = ExMobileViT(arch, out_ex=True, out_indices=())
-    assert model.ex_channels == EX_CHANNELS[arch]
-    assert model.cls_channels == sum(EX_CHANNELS[arch]) == int(arch)
-    total = num_params(model) + classifier_params(model.cls_channels)
+    model = classifier(arch)
+    head = model.head
+    assert isinstance(head, ExMobileViTClsHead)
+    assert head.ex_channels + (head.in_channels[2], ) == EX_CHANNELS[arch]
+    assert head.cls_channels == sum(EX_CHANNELS[arch]) == int(arch)
+    assert head.fc.in_features == int(arch)
+    total = num_params(model)
+    assert total == FULL_COUNTS[arch]
+    # the backbone has no classifier-side module but the final conv
+    assert model.backbone.ex_shortcuts is None
 
     # decomposition: MobileViT-S + ExShortcuts + final-conv and FC changes
     (c3, c4), final = EX_CHANNELS[arch][:2], EX_CHANNELS[arch][2]
     shortcuts = 96 * c3 + 2 * c3 + 128 * c4 + 2 * c4  # 1x1 conv + BN
-    assert num_params(model.ex_shortcuts) == shortcuts
+    assert num_params(head.ex_shortcuts) == shortcuts
     final_conv_change = (160 + 2) * (final - 640)
     fc_change = (int(arch) - 640) * NUM_CLASSES
     assert total == MOBILEVIT_S + shortcuts + final_conv_change + fc_change
@@ -124,27 +146,27 @@ def test_mobilevit_s_is_the_base():
 
 # (b) outputs -----------------------------------------------------------------
 @pytest.mark.parametrize('arch', ARCHS)
-@pytest.mark.parametrize('size', [(64, 64), (65, 97)])
-def test_out_ex_vector(arch, size):
-    model = randomise(ExMobileViT(arch, out_ex=True, out_indices=(2, 5)))
+def test_head_vector_and_logits(arch):
+    model = randomise(classifier(arch, num_classes=10))
+    x = torch.randn(2, 3, 65, 97)
     with torch.no_grad():
-        x = torch.randn(2, 3, *size)
-        level3, final, vector = model(x)
-        levels = model.forward_levels(x)
-    assert vector.shape == (2, int(arch))
-    assert final.shape == (2, EX_CHANNELS[arch][2], math.ceil(size[0] / 32),
-                           math.ceil(size[1] / 32))
+        feats = model.extract_feat(x)
+        levels = model.backbone.forward_levels(x)
+        vector = model.head.pre_logits(feats)
+        logits = model(x, mode='tensor')
+    assert [f.shape[1] for f in feats] == [96, 128, EX_CHANNELS[arch][2]]
+    assert vector.shape == (2, int(arch)) and logits.shape == (2, 10)
+    shortcuts = model.head.ex_shortcuts
     expected = torch.cat([
-        model.ex_shortcuts[0](levels[2]).mean((2, 3)),
-        model.ex_shortcuts[1](levels[3]).mean((2, 3)),
-        final.mean((2, 3))], dim=1)
+        shortcuts[0](levels[2]).mean((2, 3)),
+        shortcuts[1](levels[3]).mean((2, 3)),
+        levels[5].mean((2, 3))], dim=1)
     torch.testing.assert_close(vector, expected)
-    torch.testing.assert_close(level3, levels[2])
-    # classification form: out_indices=() returns just the vector
-    model.out_indices = ()
-    with torch.no_grad():
-        (only, ) = model(x)
-    torch.testing.assert_close(only, vector)
+    torch.testing.assert_close(logits, model.head.fc(expected))
+    # the (2, 3, 5) outputs of the backbone, and only those, fit the head
+    model.backbone.out_indices = (3, 4, 5)
+    with pytest.raises(ValueError, match=r'out_indices=\(2, 3, 5\)'):
+        model(x, mode='tensor')
 
 
 @pytest.mark.parametrize('arch', ARCHS)
@@ -170,30 +192,13 @@ def test_ex_context_shapes(arch, size):
     torch.testing.assert_close(ctx, vectors[:, :, None, None].expand_as(ctx))
 
 
-def test_ex_context_on_final_conv_with_out_ex():
-    model = ExMobileViT('928', ex_context=True, out_ex=True,
-                        out_indices=(3, 5)).eval()
+def test_ex_context_on_final_conv():
+    model = ExMobileViT('928', ex_context=True, out_indices=(3, 5)).eval()
     assert model.out_channels[5] == 640 + 288
     with torch.no_grad():
-        l4, l6, vector = model(torch.randn(1, 3, 64, 64))
+        l4, l6 = model(torch.randn(1, 3, 64, 64))
     assert l4.shape == (1, 128, 4, 4)
-    assert l6.shape == (1, 928, 2, 2) and vector.shape == (1, 928)
-
-
-def test_mmpretrain_classifier():
-    """The interface the classification head uses: ``LinearClsHead`` on the
-    last output, no neck."""
-    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    classifier = PRETRAIN_MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='ExMobileViT', arch='928', out_ex=True,
-                      out_indices=()),
-        head=dict(type='LinearClsHead', num_classes=NUM_CLASSES,
-                  in_channels=928))).eval()
-    assert num_params(classifier) == PAPER_COUNTS['928'] + 33344
-    with torch.no_grad():
-        logits = classifier(torch.randn(2, 3, 64, 64), mode='tensor')
-    assert logits.shape == (2, NUM_CLASSES)
+    assert l6.shape == (1, 928, 2, 2)
 
 
 # (c) weights -----------------------------------------------------------------
@@ -206,19 +211,25 @@ def _timm_s_checkpoint(tmp_path):
 
 def test_loads_mobilevit_s(tmp_path, log_messages):
     ref, path = _timm_s_checkpoint(tmp_path)
-    model = ExMobileViT('928', out_ex=True, out_indices=(0, 1, 2, 3, 4, 5),
+    # 928's final conv is MobileViT-S's (640): everything loads
+    model = ExMobileViT('928', out_indices=(0, 1, 2, 3, 4, 5),
                         init_cfg=dict(type='Pretrained', checkpoint=path))
     model.init_weights()
-    assert not [m for m in log_messages if 'unexpected' in m]
-    (missing, ) = [m for m in log_messages if 'missing key' in m]
-    keys = missing.split('.pth: ', 1)[1].split(', ')  # only new ExShortcuts
-    assert 'ex_shortcuts.0.conv.weight' in keys
-    assert all(k.startswith('ex_shortcuts.') for k in keys)
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         outs = model.eval()(x)
         expected = ref.final_conv(ref.stages(ref.stem(x)))
     torch.testing.assert_close(outs[5], expected, atol=1e-4, rtol=0)
+    # with ex_context, only the (new) ExShortcuts are missing
+    log_messages.clear()
+    ExMobileViT('928', ex_context=True, init_cfg=dict(
+        type='Pretrained', checkpoint=path)).init_weights()
+    assert not [m for m in log_messages if 'unexpected' in m]
+    (missing, ) = [m for m in log_messages if 'missing key' in m]
+    keys = missing.split('.pth: ', 1)[1].split(', ')
+    assert 'ex_shortcuts.0.conv.weight' in keys
+    assert all(k.startswith('ex_shortcuts.') for k in keys)
     # dense ExMobileViT loads it without any warning
     log_messages.clear()
     dense = ExMobileViT('576', init_cfg=dict(type='Pretrained',
@@ -227,14 +238,47 @@ def test_loads_mobilevit_s(tmp_path, log_messages):
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
     # the 480-wide final conv of 576/640 does not fit MobileViT-S's
     with pytest.raises(RuntimeError, match='size mismatch'):
-        ExMobileViT('640', out_ex=True, init_cfg=dict(
+        ExMobileViT('640', out_indices=(2, 3, 5), init_cfg=dict(
             type='Pretrained', checkpoint=path)).init_weights()
+
+
+def test_classifier_checkpoint_into_dense_backbones(tmp_path, log_messages):
+    """A checkpoint of the classifier (mmpretrain keys ``backbone.*`` and
+    ``head.*``) gives the dense backbones their weights; with ex_context,
+    the ExShortcuts come from the classifier head."""
+    model = randomise(classifier('640', num_classes=10))
+    path = str(tmp_path / 'exmobilevit-640_cls.pth')
+    torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
+    cls_state = model.state_dict()
+
+    dense = ExMobileViT('640', ex_context=True, init_cfg=dict(
+        type='Pretrained', checkpoint=path))
+    dense.init_weights()
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
+    for key, value in dense.state_dict().items():
+        source = f'head.{key}' if key.startswith('ex_shortcuts.') \
+            else f'backbone.{key}'
+        assert torch.equal(value, cls_state[source]), key
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        context = dense.eval()(x)[-1][:, 160:, 0, 0]
+        vector = model.head.pre_logits(model.extract_feat(x))
+    torch.testing.assert_close(context, vector[:, :160])  # 32 + 128 wide
+
+    # without ex_context (and index 5): MobileViT-S + nothing else, silently
+    log_messages.clear()
+    plain = ExMobileViT('640', init_cfg=dict(type='Pretrained',
+                                             checkpoint=path))
+    plain.init_weights()
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
+    assert all(torch.equal(v, cls_state[f'backbone.{k}'])
+               for k, v in plain.state_dict().items())
 
 
 # (d) training modes ----------------------------------------------------------
 def test_frozen_stages_and_norm_eval():
-    model = ExMobileViT('640', out_ex=True, frozen_stages=5,
-                        norm_eval=True).train()
+    model = ExMobileViT('640', ex_context=True, out_indices=(4, 5),
+                        frozen_stages=5, norm_eval=True).train()
     frozen = [model.stem, model.layer1, model.layer5, model.final_conv]
     assert not any(p.requires_grad for m in frozen for p in m.parameters())
     assert all(p.requires_grad for p in model.ex_shortcuts.parameters())
@@ -247,16 +291,19 @@ def test_frozen_stages_and_norm_eval():
 
 def test_registry():
     model = MODELS.build(dict(type='ExMobileViT', arch='ExMobileViT-640',
-                              out_ex=True, out_indices=(4, )))
+                              out_indices=(4, )))
     assert isinstance(model, MobileViT) and model.arch == '640'
-    assert model.cls_channels == 640
+    assert model.ex_channels == (32, 128)
+    head = PRETRAIN_MODELS.build(dict(type='ExMobileViTClsHead',
+                                      num_classes=5, arch=640))
+    assert head.arch == '640' and head.cls_channels == 640
 
 
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='700'), r"Unknown ExMobileViT arch '700'; valid archs: "
      r'576, 640, 928'),
     (dict(out_indices=(1, 6)), r'out_indices must be in range 0\.\.5'),
-    (dict(out_indices=()), r'out_indices must not be empty unless out_ex'),
+    (dict(out_indices=()), r'out_indices must not be empty'),
     (dict(ex_context=True, out_indices=(1, 2, 3)),
      r'ex_context .* must be 4 \(layer5\) or 5'),
     (dict(frozen_stages=6), r'frozen_stages must be in range -1\.\.5'),
@@ -264,3 +311,6 @@ def test_registry():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ExMobileViT(**kwargs)
+    if 'arch' in kwargs:
+        with pytest.raises(ValueError, match=match):
+            ExMobileViTClsHead(num_classes=10, arch=kwargs['arch'])

@@ -32,5 +32,7 @@ train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
     logger=dict(interval=25),
     checkpoint=dict(interval=100))
+# 1 GPU x 8 images: what --auto-scale-lr scales the demo's lr against
+auto_scale_lr = dict(base_batch_size=8)
 env_cfg = dict(cudnn_benchmark=False)
 randomness = dict(seed=0)

@@ -430,3 +430,146 @@ def make_toy_coco(root='data/coco', num_train=64, num_val=16, size=128,
         with open(ann_file, 'w') as f:
             json.dump(data, f)
     return root
+
+
+# --- ImageNet (mmpretrain ``ImageNet``) --------------------------------------
+# The ImageNet-1k classes of the toy set: every 50th class, as
+# ``(label, wnid)``. The label is the class index of ImageNet-1k (the sorted
+# wnids, i.e. ``mmpretrain.datasets.ImageNet.METAINFO['classes'][label]``),
+# so a 1000-class model trains on them as they are; the toy set uses the
+# first ``num_classes`` of them.
+IMAGENET_TOY_CLASSES = (
+    (0, 'n01440764'), (50, 'n01698640'), (100, 'n01860187'),
+    (150, 'n02077923'), (200, 'n02097474'), (250, 'n02110185'),
+    (300, 'n02165105'), (350, 'n02417914'), (400, 'n02669723'),
+    (450, 'n02860847'), (500, 'n03042490'), (550, 'n03297495'),
+    (600, 'n03532672'), (650, 'n03759954'), (700, 'n03887697'),
+    (750, 'n04033995'), (800, 'n04243546'), (850, 'n04399382'),
+    (900, 'n04562935'), (950, 'n07747607'),
+)
+_IMAGENET_TEXTURES = ('flat', 'stripes', 'checker', 'speckle')
+
+
+def _imagenet_class_look(index, num_classes):
+    """(BGR colour, texture) of toy class ``index`` of ``num_classes``: hues
+    spread evenly around the circle, saturated and mid-bright, so that the
+    colour alone tells the classes apart; textures alternate."""
+    hue = int(round(180 * index / num_classes)) % 180  # OpenCV: 0..179
+    hsv = np.uint8([[[hue, 210, 200]]])
+    colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+    return colour, _IMAGENET_TEXTURES[index % len(_IMAGENET_TEXTURES)]
+
+
+def _toy_imagenet_sample(rng, index, num_classes, h, w):
+    """One BGR uint8 image of toy class ``index``: a large object of the
+    class colour and texture (random shape, place and size, covering much of
+    the image so that random crops keep it) on a dull grey background with a
+    small grey distractor."""
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = rng.uniform(70, 180) + rng.uniform(-12, 12, 3)  # dull, low sat.
+    img += 20.0 * _texture(rng, str(rng.choice(['flat', 'gradient'])),
+                           h, w)[..., None]
+    colour, kind = _imagenet_class_look(index, num_classes)
+    colour = colour + rng.uniform(-12, 12, 3)  # per image
+    for _ in range(20):  # at least 15% of the image (almost always at once)
+        mask = _random_shape_mask(rng, h, w, 0.3, 0.55)
+        if mask.mean() >= 0.15:
+            break
+    layer = colour[None, None, :] + 25.0 * _texture(rng, kind, h, w)[..., None]
+    img[mask] = layer[mask]
+    if rng.random() < 0.5:  # an uninformative grey blob, may occlude a bit
+        blob = _random_shape_mask(rng, h, w, 0.05, 0.15)
+        img[blob] = rng.uniform(60, 200)
+    img += rng.normal(0, 6, img.shape)
+    img = cv2.GaussianBlur(img, (3, 3), 0.6)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def make_toy_imagenet(root='data/imagenet', num_classes=10, per_class=16,
+                      size=64, seed=0, val_per_class=None, overwrite=False):
+    """Write a small procedural classification dataset in the ImageNet
+    layout read by mmpretrain's ``ImageNet`` (``data_root=root``,
+    ``split='train'`` / ``'val'``).
+
+    Layout (the real one, with mmpretrain's annotation files)::
+
+        <root>/
+            train/n01440764/n01440764_1.JPEG ...   (one folder per wnid)
+            val/ILSVRC2012_val_00000001.JPEG ...
+            meta/train.txt   lines "n01440764/n01440764_1.JPEG 0"
+            meta/val.txt     lines "ILSVRC2012_val_00000001.JPEG 0"
+
+    Labels are ImageNet-1k class indices (see :data:`IMAGENET_TOY_CLASSES`):
+    the toy classes are a subset of the 1000, so the real 1000-class configs
+    and models run on it unchanged. Each class is learnable from the pixels:
+    its images show a large object of the class's own colour (hues spread
+    evenly over the classes) and texture, of random shape, place and size,
+    on a dull grey background.
+
+    Args:
+        root (str): The dataset folder (a config's ``data_root``;
+            ``data/imagenet`` is mmpretrain's default).
+        num_classes (int): Number of classes, 2..20.
+        per_class (int): Training images per class.
+        size (int | tuple[int, int]): Image size, ``S`` or ``(H, W)``.
+        seed (int): Seed; the same seed and ``num_classes`` give the same
+            files. Image ``j`` of a class and split does not depend on how
+            many are written (the class colours depend on ``num_classes``).
+        val_per_class (int | None): Validation images per class; None =
+            ``max(1, per_class // 4)``.
+        overwrite (bool): Replace existing ``train``, ``val`` and ``meta``
+            folders (nothing else in ``root`` is touched). If False (default)
+            and any of them exists and is not empty, nothing is written.
+
+    Returns:
+        str: ``root``.
+    """
+    h, w = (size, size) if np.isscalar(size) else size
+    h, w = int(h), int(w)
+    if h < 16 or w < 16:
+        raise ValueError(f'size must be at least 16 pixels, got {size!r}')
+    if not 2 <= num_classes <= len(IMAGENET_TOY_CLASSES):
+        raise ValueError(f'num_classes must be in 2..'
+                         f'{len(IMAGENET_TOY_CLASSES)}, got {num_classes}')
+    if val_per_class is None:
+        val_per_class = max(1, per_class // 4)
+    if per_class < 1 or val_per_class < 0:
+        raise ValueError('per_class must be >= 1 and val_per_class >= 0')
+    parts = [osp.join(root, d) for d in ('train', 'val', 'meta')]
+    if any(_is_nonempty_dir(p) for p in parts):
+        if not overwrite:
+            return root
+        for p in parts:
+            if osp.isdir(p):
+                shutil.rmtree(p)
+    for p in parts:
+        os.makedirs(p, exist_ok=True)
+
+    def write(path, img):
+        if not cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            raise OSError(f'could not write {path}')
+
+    classes = IMAGENET_TOY_CLASSES[:num_classes]
+    train_lines, val_lines = [], []
+    for index, (label, wnid) in enumerate(classes):
+        os.makedirs(osp.join(root, 'train', wnid), exist_ok=True)
+        for j in range(1, per_class + 1):
+            rng = np.random.default_rng([seed, 0, label, j])
+            name = f'{wnid}/{wnid}_{j}.JPEG'
+            write(osp.join(root, 'train', name),
+                  _toy_imagenet_sample(rng, index, num_classes, h, w))
+            train_lines.append(f'{name} {label}')
+    for j in range(1, val_per_class + 1):  # classes interleaved
+        for index, (label, _) in enumerate(classes):
+            rng = np.random.default_rng([seed, 1, label, j])
+            name = f'ILSVRC2012_val_{len(val_lines) + 1:08d}.JPEG'
+            write(osp.join(root, 'val', name),
+                  _toy_imagenet_sample(rng, index, num_classes, h, w))
+            val_lines.append(f'{name} {label}')
+    for split, lines in (('train', train_lines), ('val', val_lines)):
+        with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
+            f.write(''.join(line + '\n' for line in lines))
+    return root
+
+
+__all__ += ['IMAGENET_TOY_CLASSES', 'make_toy_imagenet']

@@ -1,4 +1,5 @@
-"""Helpers shared by the backbones: loading official checkpoints."""
+"""Helpers shared by the backbones: loading official checkpoints and the
+backbones of whole OpenMMLab models."""
 import logging
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -28,7 +29,18 @@ def unwrap_state_dict(checkpoint, keys=STATE_DICT_KEYS):
         for k, v in state_dict.items())
 
 
-def load_pretrained_weights(module, filename, convert=None, logger='current'):
+def select_prefix(state_dict, prefix='backbone.'):
+    """The entries of ``state_dict`` whose keys start with ``prefix``, with
+    the prefix stripped (a new ``OrderedDict``); ``state_dict`` itself when
+    no key starts with it."""
+    if not any(k.startswith(prefix) for k in state_dict):
+        return state_dict
+    return OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
+                       if k.startswith(prefix))
+
+
+def load_pretrained_weights(module, filename, convert=None, logger='current',
+                            prefix='backbone.'):
     """Load a checkpoint file into ``module`` with ``strict=False``.
 
     Args:
@@ -37,6 +49,11 @@ def load_pretrained_weights(module, filename, convert=None, logger='current'):
         convert (callable, optional): Maps the unwrapped state_dict to the
             key names of ``module`` (e.g. official -> mmlightvit).
         logger: Where missing / unexpected keys are reported (by name).
+        prefix (str | None): When some keys of the checkpoint start with
+            ``prefix``, only those are loaded, with the prefix stripped
+            (before ``convert``): a whole OpenMMLab model (an mmpretrain
+            classifier, a segmentor, a detector) gives its backbone's
+            weights. None loads all keys.
 
     Returns:
         ``torch.nn.modules.module._IncompatibleKeys`` with ``missing_keys``
@@ -44,6 +61,8 @@ def load_pretrained_weights(module, filename, convert=None, logger='current'):
     """
     checkpoint = _load_checkpoint(filename, map_location='cpu')
     state_dict = unwrap_state_dict(checkpoint)
+    if prefix:
+        state_dict = select_prefix(state_dict, prefix)
     if convert is not None:
         state_dict = convert(state_dict)
     result = module.load_state_dict(state_dict, strict=False)

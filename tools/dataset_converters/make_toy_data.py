@@ -4,6 +4,10 @@
         -> data/ade/ADEChallengeData2016 (mmseg's default ADE20K data_root)
     python tools/dataset_converters/make_toy_data.py ade20k --out data/toy/ade
         -> data/toy/ade/ADEChallengeData2016 (the CPU demo config's data_root)
+    python tools/dataset_converters/make_toy_data.py coco --out data/toy/coco
+        -> data/toy/coco/{annotations,train2017,val2017} (COCO 2017 layout)
+    python tools/dataset_converters/make_toy_data.py imagenet --out data/toy/imagenet
+        -> data/toy/imagenet/{train,val,meta} (ImageNet layout, mmpretrain)
 
 An existing non-empty dataset folder is left as it is unless --overwrite.
 """
@@ -17,7 +21,8 @@ import time
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmlightvit.datasets.toy import (ADE20K_TOY_CLASSES,  # noqa: E402
-                                     make_toy_ade20k)
+                                     COCO_TOY_CLASSES, make_toy_ade20k,
+                                     make_toy_coco)
 
 
 def _count(folder):
@@ -46,6 +51,55 @@ def _ade20k(args):
           '(read with reduce_zero_label=True)')
 
 
+def _coco(args):
+    parts = [osp.join(args.out, d) for d in ('annotations', 'train2017',
+                                             'val2017')]
+    existed = any(_count(p) for p in parts)
+    start = time.time()
+    make_toy_coco(args.out, num_train=args.num_train, num_val=args.num_val,
+                  size=args.size, seed=args.seed, overwrite=args.overwrite)
+    if existed and not args.overwrite:
+        print(f'{args.out} already holds COCO folders: left unchanged '
+              '(pass --overwrite to regenerate them).')
+        return
+    print(f'Wrote toy COCO to {args.out} in {time.time() - start:.1f}s '
+          f'(seed {args.seed}, {args.size}x{args.size}):')
+    for split in ('train2017', 'val2017'):
+        print(f'  {osp.join(args.out, split)}/: '
+              f'{_count(osp.join(args.out, split))} images')
+    print(f'  {osp.join(args.out, "annotations")}/: '
+          'instances_train2017.json, instances_val2017.json')
+    classes = ', '.join(f'{cid}={name}'
+                        for cid, (name, _, _) in COCO_TOY_CLASSES.items())
+    print(f'  objects of the COCO categories {classes} '
+          '(all 80 categories listed)')
+
+
+def _imagenet(args):
+    from mmlightvit.datasets.toy import IMAGENET_TOY_CLASSES, make_toy_imagenet
+    parts = [osp.join(args.out, d) for d in ('train', 'val', 'meta')]
+    existed = any(_count(p) for p in parts)
+    start = time.time()
+    make_toy_imagenet(args.out, num_classes=args.num_classes,
+                      per_class=args.per_class, size=args.size,
+                      seed=args.seed, val_per_class=args.val_per_class,
+                      overwrite=args.overwrite)
+    if existed and not args.overwrite:
+        print(f'{args.out} already holds ImageNet folders: left unchanged '
+              '(pass --overwrite to regenerate them).')
+        return
+    print(f'Wrote toy ImageNet to {args.out} in {time.time() - start:.1f}s '
+          f'(seed {args.seed}, {args.size}x{args.size}):')
+    for split in ('train', 'val'):
+        with open(osp.join(args.out, 'meta', f'{split}.txt')) as f:
+            num = sum(1 for _ in f)
+        print(f'  {osp.join(args.out, split)}/: {num} images, listed in '
+              f'{osp.join(args.out, "meta", split + ".txt")}')
+    labels = ', '.join(f'{label}={wnid}' for label, wnid in
+                       IMAGENET_TOY_CLASSES[:args.num_classes])
+    print(f'  ImageNet-1k labels {labels}')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='dataset', required=True)
@@ -60,7 +114,34 @@ def parse_args(argv=None):
     ade.add_argument('--overwrite', action='store_true',
                      help='replace an existing non-empty dataset folder')
     ade.set_defaults(func=_ade20k)
-    # coco / imagenet toy sets: add sub-commands here when they exist.
+    coco = sub.add_parser('coco', help='COCO 2017 detection layout '
+                          '(annotations/instances_*2017.json, train2017/, '
+                          'val2017/)')
+    coco.add_argument('--out', default='data/coco',
+                      help='the dataset folder, a config\'s data_root '
+                      '(default: data/coco)')
+    coco.add_argument('--num-train', type=int, default=64)
+    coco.add_argument('--num-val', type=int, default=16)
+    coco.add_argument('--size', type=int, default=128, help='image side')
+    coco.add_argument('--seed', type=int, default=0)
+    coco.add_argument('--overwrite', action='store_true',
+                      help='replace existing annotations/train2017/val2017')
+    coco.set_defaults(func=_coco)
+    imnet = sub.add_parser('imagenet', help='ImageNet layout (train/<wnid>/, '
+                           'val/, meta/{train,val}.txt)')
+    imnet.add_argument('--out', default='data/imagenet',
+                       help="the dataset folder, a config's data_root "
+                       '(default: data/imagenet)')
+    imnet.add_argument('--num-classes', type=int, default=10)
+    imnet.add_argument('--per-class', type=int, default=16,
+                       help='training images per class')
+    imnet.add_argument('--val-per-class', type=int, default=None,
+                       help='default: per-class // 4')
+    imnet.add_argument('--size', type=int, default=64, help='image side')
+    imnet.add_argument('--seed', type=int, default=0)
+    imnet.add_argument('--overwrite', action='store_true',
+                       help='replace existing train/val/meta')
+    imnet.set_defaults(func=_imagenet)
     return parser.parse_args(argv)
 
 

@@ -29,3 +29,6 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=8000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+# The recipe's total batch (8 GPUs x 4 images): `tools/train.py
+# --auto-scale-lr` scales lr by (GPUs x batch_size) / 32.
+auto_scale_lr = dict(enable=False, base_batch_size=32)

@@ -1,0 +1,10 @@
+# Semantic FPN with an ExMobileViT backbone: fpn_mobilevit.py with the
+# ExShortcuts used for dense prediction (ex_context=True, this project's
+# extension; the paper has no dense setting): the pooled ExShortcut vectors of
+# layer3/layer4 are broadcast and concatenated to layer5, the FPN's stride-32
+# input (160 + 96 / 160 / 288 channels for ExMobileViT-576 / 640 / 928).
+# ExMobileViT-928 by default; the leaf configs set the arch and neck inputs.
+_base_ = './fpn_mobilevit.py'
+model = dict(
+    backbone=dict(type='ExMobileViT', arch='928', ex_context=True),
+    neck=dict(in_channels=[64, 96, 128, 448]))

@@ -1,0 +1,12 @@
+# RetinaNet with an ExMobileViT backbone: retinanet_mobilevit.py (EMO's
+# RetinaNet recipe on MobileViT-S; the ExMobileViT paper has no detection
+# setting) with the ExShortcuts used for dense prediction (ex_context=True,
+# this project's extension): the pooled ExShortcut vectors of layer3/layer4
+# are broadcast and concatenated to layer5, so the FPN's stride-32 input has
+# 160 + 96 / 160 / 288 channels for ExMobileViT-576 / 640 / 928. Without
+# ex_context the backbone would be MobileViT-S itself. ExMobileViT-928 by
+# default; the leaf configs set the arch and the FPN inputs.
+_base_ = './retinanet_mobilevit.py'
+model = dict(
+    backbone=dict(type='ExMobileViT', arch='928', ex_context=True),
+    neck=dict(in_channels=[96, 128, 448]))

@@ -1,0 +1,20 @@
+# SSDLite with a RepViT backbone. RepViT published no SSDLite, so this is
+# EMO's SSDLite setting (ssdlite_emo.py), the closest published recipe: the
+# stride-16 and stride-32 stages (out_indices 2-3) into the depthwise SSDNeck
+# and SSDHead, 320x320 anchors, nothing frozen, all backbone BN in eval mode,
+# no stochastic depth. RepViT-M1.1 by default; the leaf configs set the arch
+# and the neck/head widths.
+_base_ = './ssdlite_emo.py'
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='RepViT',
+        arch='m1_1',
+        out_indices=(2, 3),
+        frozen_stages=-1,
+        norm_eval=True,
+        drop_path_rate=0.,
+        norm_cfg=dict(type='SyncBN', requires_grad=True)),
+    neck=dict(
+        in_channels=(256, 512), out_channels=(256, 512, 512, 256, 256, 128)),
+    bbox_head=dict(in_channels=(256, 512, 512, 256, 256, 128)))

@@ -1,0 +1,16 @@
+# Recipe: EMO's ADE20K DeepLabv3 (none published for ExMobileViT).
+# DeepLabv3 + ExMobileViT-640 on ADE20K, 512x512 crops. ExMobileViT publishes
+# no dense recipe: this uses EMO's, as the MobileViT-S config (schedule_80k.py:
+# AdamW lr 1.2e-4, weight decay 0.01 except norms, poly, 80k iterations, 8 GPUs
+# x 4 images). The backbone is MobileViT-S with ExMobileViT-640's ExShortcuts
+# appended as context to layer5 (ex_context=True: 320 channels at stride 32,
+# see _base_/models/deeplabv3_exmobilevit.py). No ExMobileViT weights are
+# public: start from an ExMobileViT classifier trained here (its
+# head.ex_shortcuts fill the ExShortcuts) or from ImageNet-1k MobileViT-S
+# weights (all but the ExShortcuts), e.g.
+#   --cfg-options model.backbone.init_cfg.type=Pretrained \
+#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+_base_ = './deeplabv3_exmobilevit-928_8xb4-80k_ade20k-512x512.py'
+model = dict(
+    backbone=dict(arch='640'),
+    decode_head=dict(in_channels=320))

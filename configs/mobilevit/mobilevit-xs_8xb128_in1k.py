@@ -1,0 +1,4 @@
+# MobileViT-XS on ImageNet-1k with MobileViT's recipe:
+# mobilevit-s_8xb128_in1k.py with the XS backbone and head width.
+_base_ = './mobilevit-s_8xb128_in1k.py'
+model = dict(backbone=dict(arch='xs'), head=dict(in_channels=384))

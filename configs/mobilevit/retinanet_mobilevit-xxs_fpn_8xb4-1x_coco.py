@@ -1,0 +1,8 @@
+# RetinaNet + MobileViT-XXS on COCO 2017, 1x schedule on 8 GPUs x 4 images:
+# the recipe of retinanet_mobilevit-s_fpn_8xb4-1x_coco.py
+# (EMO's RetinaNet recipe; MobileViT published no RetinaNet). Pretrained
+# backbone: as there, with checkpoints/mobilevit_xxs.pt.
+_base_ = './retinanet_mobilevit-s_fpn_8xb4-1x_coco.py'
+model = dict(
+    backbone=dict(arch='xxs'),
+    neck=dict(in_channels=[48, 64, 80]))

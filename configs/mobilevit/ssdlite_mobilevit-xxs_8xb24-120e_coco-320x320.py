@@ -1,0 +1,11 @@
+# SSDLite + MobileViT-XXS on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
+# images: the recipe of ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py
+# (EMO's mmdet SSDLite recipe; the MobileViT paper's SSDLite-320, 18.5 AP, 1.7M
+# parameters, is ml-cvnets' own detector). Pretrained backbone: as there,
+# with checkpoints/mobilevit_xxs.pt.
+_base_ = './ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py'
+model = dict(
+    backbone=dict(arch='xxs'),
+    neck=dict(
+        in_channels=(64, 80), out_channels=(64, 80, 512, 256, 256, 128)),
+    bbox_head=dict(in_channels=(64, 80, 512, 256, 256, 128)))

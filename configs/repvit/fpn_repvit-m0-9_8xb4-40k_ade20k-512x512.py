@@ -1,0 +1,13 @@
+# Recipe: RepViT's ADE20K Semantic FPN (published for M1.1/1.5/2.3, not M0.9).
+# Semantic FPN + RepViT-M0.9 on ADE20K, 512x512 crops: RepViT publishes no M0.9
+# segmentation model; this is its official recipe for M1.1/M1.5/M2.3
+# (schedule_40k.py: AdamW lr 2e-4, weight decay 1e-4, poly, 40k iterations, 8
+# GPUs x 4 images; backbone BN frozen). The features are taken one block before
+# the official segmentation taps (see _base_/models/fpn_repvit.py). To start
+# from ImageNet-1k RepViT-M0.9 weights (official, timm or converted), add
+#   --cfg-options model.backbone.init_cfg.type=Pretrained \
+#       model.backbone.init_cfg.checkpoint=checkpoints/repvit_m0_9_distill_300e.pth
+_base_ = './fpn_repvit-m1-1_8xb4-40k_ade20k-512x512.py'
+model = dict(
+    backbone=dict(arch='m0_9'),
+    neck=dict(in_channels=[48, 96, 192, 384]))

@@ -1,0 +1,19 @@
+# Recipe: RepViT's official ADE20K Semantic FPN.
+# Semantic FPN + RepViT-M1.1 on ADE20K, 512x512 crops: RepViT's official recipe
+# (40.6 mIoU in its segmentation README; schedule_40k.py: AdamW lr 2e-4, weight
+# decay 1e-4, poly, 40k iterations, 8 GPUs x 4 images; backbone BN frozen). The
+# features are taken one block before the official segmentation taps (see
+# _base_/models/fpn_repvit.py). To start from ImageNet-1k RepViT-M1.1 weights
+# (official, timm or converted), add
+#   --cfg-options model.backbone.init_cfg.type=Pretrained \
+#       model.backbone.init_cfg.checkpoint=checkpoints/repvit_m1_1_distill_300e.pth
+_base_ = [
+    '../_base_/models/fpn_repvit.py',
+    '../_base_/datasets/ade20k.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k.py'
+]
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+# RepViT-M1.1: the _base_ model as it is
+model = dict(data_preprocessor=data_preprocessor)

@@ -1,0 +1,217 @@
+"""Export a segmentor / detector / classifier to ONNX and check it with
+onnxruntime against PyTorch.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT
+        [--out model.onnx] [--shape H W] [--deploy]
+        [--exporter dynamo|legacy] [--opset N] [--rtol 1e-3]
+        [--cfg-options k=v ...]
+
+What is exported (static shapes, batch 1; the input is the normalised image
+tensor ``input`` of shape 1x3xHxW, i.e. after the data preprocessor's
+BGR->RGB / mean / std, as mmdeploy does):
+
+* segmentors: the whole network up to the class logits resized to the input
+  (``seg_logits``, 1 x classes x H x W; mmseg's ``encode_decode``), without
+  the training-only auxiliary head; argmax gives the label map;
+* detectors: up to the raw head outputs, per FPN/SSD level, ``cls_score_<i>``
+  and ``bbox_pred_<i>`` (no anchor decoding / NMS, which stay outside);
+* classifiers: the logits (``logits``).
+
+``--deploy`` exports the re-parameterised form (``switch_to_deploy()``,
+RepViT). The default input size is get_flops': seg 512x512, det the config's
+test scale, cls its test crop.
+
+Exporter: ``torch.onnx.export(..., dynamo=True)`` (torch.export-based, the
+default of torch >= 2.9, opset 18) by default; ``--exporter legacy`` uses the
+deprecated TorchScript exporter (``dynamo=False``, opset 17), about three
+times faster to export. Both export every family of this project (EMO,
+RepViT, MobileViT, ExMobileViT) under all three heads with the same outputs.
+
+The check runs the ONNX file with onnxruntime (CPU) and PyTorch on the same
+random input and prints the largest absolute difference; it fails (exit 1)
+when it exceeds ``--rtol`` times the largest absolute PyTorch output.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import warnings
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools'),
+             osp.join(ROOT, 'tools', 'deployment')):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+from get_flops import (build_model, default_input_shape,  # noqa: E402
+                       load_model_config, task_of)
+from mmlightvit.launch import run_cli  # noqa: E402
+from reparameterize import switch_to_deploy  # noqa: E402
+
+DET_OUTPUT_NAMES = ('cls_score', 'bbox_pred', 'centerness')
+DEFAULT_OPSET = {'dynamo': 18, 'legacy': 17}
+
+
+class SegmentorLogits(nn.Module):
+    """Image -> class logits at the input size (mmseg ``encode_decode``)."""
+
+    def __init__(self, model, shape):
+        super().__init__()
+        self.model = model
+        h, w = shape
+        self.metas = [dict(img_shape=(h, w), ori_shape=(h, w),
+                           pad_shape=(h, w), padding_size=[0, 0, 0, 0])]
+
+    def forward(self, x):
+        return self.model.encode_decode(x, self.metas)
+
+
+class DetectorHeadOutputs(nn.Module):
+    """Image -> the head's raw outputs, flattened: all levels of the first
+    output kind (cls scores), then of the second (bbox preds), ..."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        outs = self.model._forward(x)
+        return tuple(t for group in outs for t in group)
+
+
+class ClassifierLogits(nn.Module):
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x, mode='tensor')
+
+
+def export_wrapper(model, task, shape):
+    """``(module, output names)`` of what is exported for ``task``."""
+    if task == 'seg':
+        return SegmentorLogits(model, shape).eval(), ['seg_logits']
+    if task == 'cls':
+        return ClassifierLogits(model).eval(), ['logits']
+    wrapper = DetectorHeadOutputs(model).eval()
+    with torch.no_grad():
+        groups = model._forward(torch.zeros(1, 3, *shape))
+    names = [f'{DET_OUTPUT_NAMES[g] if g < len(DET_OUTPUT_NAMES) else "out" + str(g)}_{i}'  # noqa: E501
+             for g, group in enumerate(groups) for i in range(len(group))]
+    return wrapper, names
+
+
+def export_onnx(wrapper, x, out, output_names, exporter='dynamo',
+                opset=None):
+    """``torch.onnx.export`` through the chosen exporter (one file)."""
+    opset = opset or DEFAULT_OPSET[exporter]
+    kwargs = dict(input_names=['input'], output_names=output_names,
+                  opset_version=opset)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # tracer / deprecation chatter
+        with torch.no_grad():
+            if exporter == 'dynamo':
+                torch.onnx.export(wrapper, (x, ), out, dynamo=True,
+                                  external_data=False, **kwargs)
+            else:
+                torch.onnx.export(wrapper, (x, ), out, dynamo=False,
+                                  **kwargs)
+    return opset
+
+
+def onnxruntime_outputs(path, x):
+    import onnxruntime as ort
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    name = session.get_inputs()[0].name
+    return session.run(None, {name: x.numpy()})
+
+
+def compare(torch_outs, ort_outs):
+    """``(max abs difference, max abs PyTorch value)`` over all outputs."""
+    if len(torch_outs) != len(ort_outs):
+        raise RuntimeError(f'PyTorch gives {len(torch_outs)} outputs, '
+                           f'onnxruntime {len(ort_outs)}')
+    diff = scale = 0.
+    for t, o in zip(torch_outs, ort_outs):
+        t = t.detach().cpu().numpy()
+        if t.shape != o.shape:
+            raise RuntimeError(f'output shape {o.shape} != PyTorch {t.shape}')
+        diff = max(diff, float(np.abs(t - o).max()))
+        scale = max(scale, float(np.abs(t).max()))
+    return diff, scale
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Export a model to ONNX and check it with onnxruntime')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', default='model.onnx', help='ONNX file')
+    parser.add_argument('--shape', type=int, nargs='+',
+                        help='input H W (or one side)')
+    parser.add_argument('--deploy', action='store_true',
+                        help='export the re-parameterised form '
+                        '(switch_to_deploy)')
+    parser.add_argument('--exporter', choices=['dynamo', 'legacy'],
+                        default='dynamo',
+                        help='torch.onnx.export(dynamo=True) (default) or '
+                        'the TorchScript one (dynamo=False)')
+    parser.add_argument('--opset', type=int,
+                        help='ONNX opset (default 18 dynamo / 17 legacy)')
+    parser.add_argument('--rtol', type=float, default=1e-3,
+                        help='accepted max |onnx - torch| / max |torch|')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    args = parser.parse_args(argv)
+    if args.shape is not None:
+        if len(args.shape) not in (1, 2):
+            parser.error('--shape takes H W or one side')
+        args.shape = tuple(args.shape * 2 if len(args.shape) == 1
+                           else args.shape)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_model_config(args.config, args.cfg_options)
+    task = task_of(cfg)
+    shape = tuple(args.shape or default_input_shape(cfg))
+    model = build_model(cfg, checkpoint=args.checkpoint)
+    switched = switch_to_deploy(model) if args.deploy else []
+    model.eval()
+    wrapper, names = export_wrapper(model, task, shape)
+    out_dir = osp.dirname(osp.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    x = torch.randn(1, 3, *shape)
+    opset = export_onnx(wrapper, x, args.out, names, args.exporter,
+                        args.opset)
+    with torch.no_grad():
+        torch_outs = wrapper(x)
+    torch_outs = [torch_outs] if torch.is_tensor(torch_outs) \
+        else list(torch_outs)
+    diff, scale = compare(torch_outs, onnxruntime_outputs(args.out, x))
+    shapes = ', '.join(f'{n} {tuple(t.shape)}'
+                       for n, t in zip(names, torch_outs))
+    print(f'exported {task} model ({args.exporter} exporter, opset {opset}'
+          f'{", deploy form: " + ", ".join(switched) if switched else ""})'
+          f' to {args.out}\ninput 1x3x{shape[0]}x{shape[1]}; outputs: '
+          f'{shapes}')
+    print(f'onnxruntime vs PyTorch: max abs difference {diff:.3g} '
+          f'(largest output {scale:.3g}, relative {diff / max(scale, 1e-12):.3g})')
+    if diff > args.rtol * max(scale, 1e-6):
+        sys.exit(f'error: ONNX outputs differ from PyTorch by {diff:.3g} '
+                 f'(> {args.rtol:g} x {scale:.3g})')
+    return dict(task=task, shape=shape, outputs=names, max_abs_diff=diff,
+                scale=scale, exporter=args.exporter, opset=opset,
+                switched=switched)
+
+
+if __name__ == '__main__':
+    run_cli(main)
