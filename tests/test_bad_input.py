@@ -1,5 +1,6 @@
 """Bad input gets a clear message: heads that do not fit the backbone, bad
 backbone arguments, checkpoints of another architecture."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def test_train_tool_stops_with_the_message(tmp_path):
         [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
          str(tmp_path / 'w'), '--cfg-options', *opts,
          'model.decode_head.in_channels=100'],
-        cwd=ROOT, capture_output=True, text=True)
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert proc.returncode == 1
     assert 'error: decode_head.in_channels is 100, but level 3' in proc.stderr
     assert 'Traceback' not in proc.stderr

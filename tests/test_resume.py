@@ -36,10 +36,11 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     data_root = make_toy_ade20k(str(tmp_path / 'toy'), num_train=12,
                                 num_val=2, size=64, seed=3)
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
     subprocess.run(train_cmd(data_root, full), cwd=ROOT, check=True,
-                   capture_output=True)
+                   capture_output=True, env=env)
 
-    proc = subprocess.Popen(train_cmd(data_root, killed), cwd=ROOT,
+    proc = subprocess.Popen(train_cmd(data_root, killed), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not osp.exists(osp.join(killed, 'last_checkpoint')):
@@ -50,7 +51,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
     assert not osp.exists(osp.join(killed, 'iter_6.pth'))
 
     out = subprocess.run(train_cmd(data_root, killed, '--resume'), cwd=ROOT,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     log = out.stdout + out.stderr
     assert 'Resumed the data order at iteration' in log

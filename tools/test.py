@@ -24,8 +24,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the metrics')
-    parser.add_argument('--out', help='dir (mmseg) or .pkl file (mmdet) '
-                        'to save the raw predictions to')
+    parser.add_argument('--out', help='dir (mmseg) or .pkl file (mmdet, '
+                        'mmpretrain) to save the raw predictions to')
     parser.add_argument('--show', action='store_true',
                         help='show the predictions in a window')
     parser.add_argument('--show-dir', help='dir to save painted predictions')
@@ -42,22 +42,25 @@ def parse_args(argv=None):
 
 
 def trigger_visualization_hook(cfg, args):
+    """Turn on the config's visualization hook the way each toolbox names it."""
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
-        raise RuntimeError(
-            f'{args.config}: --show/--show-dir need a VisualizationHook in '
-            "default_hooks: visualization=dict(type='SegVisualizationHook') "
-            "or dict(type='DetVisualizationHook')")
-    hook = hooks.visualization
-    hook.draw = True
+        sys.exit(f'error: {args.config}: --show/--show-dir need a '
+                 'visualization hook in default_hooks')
+    hook, scope = hooks.visualization, cfg.default_scope
+    if scope == 'mmpretrain':
+        hook.enable, hook.interval = True, 1
+    else:
+        hook.draw = True
     if args.show:
         hook.show, hook.wait_time = True, args.wait_time
     if args.show_dir:
-        if cfg.default_scope == 'mmdet':
+        if scope == 'mmdet':
             hook.test_out_dir = osp.abspath(args.show_dir)
-        else:
-            cfg.visualizer.save_dir = args.show_dir
-            hook.interval = 1  # paint every image, not every 50th batch
+        elif scope == 'mmpretrain':
+            hook.out_dir = args.show_dir
+        else:  # mmseg paints every 50th batch by default: paint all
+            cfg.visualizer.save_dir, hook.interval = args.show_dir, 1
 
 
 def main(argv=None):
@@ -69,12 +72,16 @@ def main(argv=None):
     if args.show or args.show_dir:
         trigger_visualization_hook(cfg, args)
     if args.out is not None:
-        if cfg.default_scope == 'mmdet':
-            cfg.test_evaluator = [cfg.test_evaluator, dict(
-                type='DumpDetResults', out_file_path=args.out)]
-        else:
+        if cfg.default_scope == 'mmseg':
             cfg.test_evaluator['output_dir'] = args.out
             cfg.test_evaluator['keep_results'] = True
+        else:  # a pickle of the raw predictions
+            dump = 'DumpDetResults' if cfg.default_scope == 'mmdet' else \
+                'mmengine.DumpResults'
+            evaluators = cfg.test_evaluator if isinstance(
+                cfg.test_evaluator, list) else [cfg.test_evaluator]
+            cfg.test_evaluator = [*evaluators,
+                                  dict(type=dump, out_file_path=args.out)]
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     check_channels(runner.model)
     return runner.test()

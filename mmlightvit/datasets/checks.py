@@ -86,16 +86,20 @@ def _ade20k_help(data_root):
     if osp.basename(root) != _ADE20K_DIRNAME:
         command += (f'   (it writes {osp.join(parent, _ADE20K_DIRNAME)}; '
                     f'point data_root there)')
-    toy = ('a small procedural toy set in that layout (for trying the '
-           f'pipeline, not for real numbers):\n  {command}')
     real = ('download ADEChallengeData2016.zip (http://data.csail.mit.edu/'
             'places/ADEchallenge/ADEChallengeData2016.zip) and unzip it into '
             f'{parent}/.')
-    if 'toy' in root.split(os.sep):  # a toy-data config: lead with the toy set
-        get = f'Make {toy}'
-    else:
-        get = f'Get the real data: {real}\nOr make {toy}'
-    return layout, get
+    return layout, _how_to_get(root, real, command)
+
+
+def _how_to_get(root, real, toy_command):
+    """Where to get the real data, and the toy-data command (first, for a
+    toy-data config)."""
+    toy = ('a small procedural toy set in that layout (for trying the '
+           f'pipeline, not for real numbers):\n  {toy_command}')
+    if 'toy' in root.split(os.sep):
+        return f'Make {toy}'
+    return f'Get the real data: {real}\nOr make {toy}'
 
 
 def _coco_help(data_root):
@@ -110,14 +114,24 @@ def _coco_help(data_root):
     real = ('download train2017.zip, val2017.zip and '
             'annotations_trainval2017.zip from https://cocodataset.org/#download '
             f'and unzip them into {root}/.')
-    toy = ('a small procedural toy set in that layout (for trying the '
-           'pipeline, not for real numbers):\n'
-           f'  python {_TOY_SCRIPT} coco --out {shlex.quote(root)}')
-    if 'toy' in root.split(os.sep):  # a toy-data config: lead with the toy set
-        get = f'Make {toy}'
-    else:
-        get = f'Get the real data: {real}\nOr make {toy}'
-    return layout, get
+    return layout, _how_to_get(
+        root, real, f'python {_TOY_SCRIPT} coco --out {shlex.quote(root)}')
+
+
+def _imagenet_help(data_root):
+    root = osp.normpath(data_root or 'data/imagenet')
+    layout = '\n'.join([
+        f'  {root}/',
+        '    train/n01440764/          n01440764_10026.JPEG ...',
+        '    val/                      ILSVRC2012_val_00000001.JPEG ...',
+        '    meta/train.txt            "n01440764/n01440764_10026.JPEG 0" ...',
+        '    meta/val.txt              "ILSVRC2012_val_00000001.JPEG 65" ...',
+    ])
+    real = ('download ILSVRC2012 from https://image-net.org/ (train, val and '
+            'the meta files as mmpretrain documents them) into '
+            f'{root}/.')
+    return layout, _how_to_get(
+        root, real, f'python {_TOY_SCRIPT} imagenet --out {shlex.quote(root)}')
 
 
 def _generic_help(dataset_cfg, data_root):
@@ -134,6 +148,7 @@ def _generic_help(dataset_cfg, data_root):
 _HELP = {
     'ADE20KDataset': _ade20k_help,
     'CocoDataset': _coco_help,
+    'ImageNet': _imagenet_help,
 }
 
 

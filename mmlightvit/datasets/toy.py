@@ -13,8 +13,9 @@ machine, and image ``i`` does not depend on how many images are written.
 * :func:`make_toy_coco` writes ``<root>/{train2017,val2017,annotations}``
   in the COCO 2017 layout read by mmdet's ``CocoDataset``.
 
-An ImageNet toy set belongs here too, as ``make_toy_imagenet``; it is not
-written yet.
+* :func:`make_toy_imagenet` writes ``<root>/{train,val,meta}`` in the
+  ImageNet layout read by mmpretrain's ``ImageNet`` (labels: a subset of the
+  1000 ImageNet-1k classes).
 """
 import os
 import os.path as osp
@@ -300,10 +301,11 @@ def _toy_coco_background(rng, h, w):
     return img.astype(np.float32)
 
 
-def _toy_coco_sample(rng, h, w, max_objects=3):
+def _toy_coco_sample(rng, h, w, max_objects=3, object_size=(0.3, 0.7)):
     """One BGR uint8 image and its objects ``[(category_id, bbox_xywh,
-    area, polygon)]``: 1..``max_objects`` non-overlapping shapes that lie
-    fully inside the image, so every box is exact."""
+    area, polygon)]``: 1..``max_objects`` non-overlapping shapes (sizes
+    ``object_size`` of the short side) that lie fully inside the image, so
+    every box is exact."""
     img = _toy_coco_background(rng, h, w)
     short = min(h, w)
     objects, taken = [], np.zeros((h, w), bool)
@@ -313,7 +315,7 @@ def _toy_coco_sample(rng, h, w, max_objects=3):
             break
         cat = int(rng.choice(list(COCO_TOY_CLASSES)))
         _, colour, shape = COCO_TOY_CLASSES[cat]
-        rx, ry = rng.uniform(0.16, 0.34, 2) * short
+        rx, ry = rng.uniform(*object_size, 2) * short / 2
         cx = rng.uniform(rx + 1, w - rx - 1)
         cy = rng.uniform(ry + 1, h - ry - 1)
         poly = _toy_coco_polygon(rng, shape, cx, cy, rx, ry)
@@ -341,7 +343,8 @@ def _toy_coco_sample(rng, h, w, max_objects=3):
 
 
 def make_toy_coco(root='data/coco', num_train=64, num_val=16, size=128,
-                  seed=0, max_objects=3, overwrite=False):
+                  seed=0, max_objects=3, object_size=(0.3, 0.7),
+                  overwrite=False):
     """Write a small procedural detection dataset in the COCO 2017 layout.
 
     Layout (the real one, as read by mmdet's ``CocoDataset`` with
@@ -370,6 +373,8 @@ def make_toy_coco(root='data/coco', num_train=64, num_val=16, size=128,
         seed (int): Seed; the same seed gives the same files. Image ``i`` of
             a split does not depend on how many images are written.
         max_objects (int): Most objects per image (at least 1 each).
+        object_size (tuple[float, float]): Range of an object's size (the
+            long side of its shape) as a fraction of the image's short side.
         overwrite (bool): Replace existing ``annotations``, ``train2017``
             and ``val2017`` folders (nothing else in ``root`` is touched).
             If False (default) and any of them exists and is not empty,
@@ -405,7 +410,8 @@ def make_toy_coco(root='data/coco', num_train=64, num_val=16, size=128,
         images, annotations = [], []
         for i in range(1, num + 1):
             rng = np.random.default_rng([seed, 100 + split_id, i])
-            img, objects = _toy_coco_sample(rng, h, w, max_objects)
+            img, objects = _toy_coco_sample(rng, h, w, max_objects,
+                                            object_size)
             image_id = split_id * 100000 + i
             file_name = f'{image_id:012d}.jpg'
             if not cv2.imwrite(osp.join(img_dir, file_name), img,

@@ -6,8 +6,8 @@
         -> data/toy/ade/ADEChallengeData2016 (the CPU demo config's data_root)
     python tools/dataset_converters/make_toy_data.py coco --out data/toy/coco
         -> data/toy/coco/{annotations,train2017,val2017} (COCO 2017 layout)
-    python tools/dataset_converters/make_toy_data.py imagenet --out data/toy/imagenet
-        -> data/toy/imagenet/{train,val,meta} (ImageNet layout, mmpretrain)
+    python tools/dataset_converters/make_toy_data.py imagenet
+        -> data/imagenet/{train,val,meta} (mmpretrain's ImageNet layout)
 
 An existing non-empty dataset folder is left as it is unless --overwrite.
 """
