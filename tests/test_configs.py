@@ -41,7 +41,7 @@ README_PARAMS = {
 }
 
 # Input size (H, W) of the one-step test per scope.
-INPUT_SIZE = {'mmseg': (64, 64), 'mmdet': (128, 128), 'mmpretrain': (64, 64)}
+INPUT_SIZE = {'mmseg': (64, 64), 'mmdet': (64, 64), 'mmpretrain': (64, 64)}
 BATCH = 2  # BN layers on 1x1 maps (ASPP image pooling) need 2 samples
 
 # The segmentation configs: {algorithm}_{backbone}_{gpus}xb{batch}-{schedule}_

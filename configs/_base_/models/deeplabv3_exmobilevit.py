@@ -1,5 +1,5 @@
-# DeepLabv3 with an ExMobileViT backbone: deeplabv3_mobilevit.py (EMO's ADE20K recipe
-# on MobileViT-S) with the ExShortcuts used for dense prediction
+# DeepLabv3 with an ExMobileViT backbone: deeplabv3_mobilevit.py (EMO's ADE20K
+# recipe on MobileViT-S) with the ExShortcuts used for dense prediction
 # (ex_context=True, this project's extension; the paper has no dense setting):
 # the pooled ExShortcut vectors of layer3/layer4 are broadcast and concatenated
 # to layer5, so the decode head sees 160 + 96 / 160 / 288 channels for

@@ -1,10 +1,11 @@
-# DeepLabv3 with a MobileViT backbone. MobileViT's own DeepLabv3 setting (paper) is for
-# PASCAL VOC with ml-cvnets' heads; on ADE20K this uses EMO's official recipe
-# instead (deeplabv3_emo.py: ASPPHead on the stride-32 level + FCNHead auxiliary on
-# the stride-16 level). The backbone gives layer2-layer5 (strides 4-32; the
-# classifier's final 1x1 conv is not built, as in ml-cvnets' segmentation
-# models), BN trained, no stochastic depth (as the official models).
-# MobileViT-S by default; the leaf configs set the arch and head inputs.
+# DeepLabv3 with a MobileViT backbone. MobileViT's paper trains DeepLabv3 on
+# PASCAL VOC only (ml-cvnets' heads, output stride 16); on ADE20K this uses
+# EMO's official recipe instead (deeplabv3_emo.py: ASPPHead on the stride-32
+# level + FCNHead auxiliary on the stride-16 level). The backbone gives
+# layer2-layer5 (strides 4-32; the classifier's final 1x1 conv is not built, as
+# in ml-cvnets' segmentation models), BN trained, no stochastic depth (as the
+# official models). MobileViT-S by default; the leaf configs set the arch and
+# head inputs.
 _base_ = './deeplabv3_emo.py'
 model = dict(
     backbone=dict(

@@ -1,10 +1,10 @@
-# PSPNet with a MobileViT backbone. MobileViT's own PSPNet setting (paper) is for
-# PASCAL VOC with ml-cvnets' heads; on ADE20K this uses EMO's official recipe
-# instead (pspnet_emo.py: PSPHead on the stride-32 level + FCNHead auxiliary on
-# the stride-16 level). The backbone gives layer2-layer5 (strides 4-32; the
-# classifier's final 1x1 conv is not built, as in ml-cvnets' segmentation
-# models), BN trained, no stochastic depth (as the official models).
-# MobileViT-S by default; the leaf configs set the arch and head inputs.
+# PSPNet with a MobileViT backbone. MobileViT publishes no PSPNet setting; on
+# ADE20K this uses EMO's official recipe (pspnet_emo.py: PSPHead on the
+# stride-32 level + FCNHead auxiliary on the stride-16 level). The backbone
+# gives layer2-layer5 (strides 4-32; the classifier's final 1x1 conv is not
+# built, as in ml-cvnets' segmentation models), BN trained, no stochastic depth
+# (as the official models). MobileViT-S by default; the leaf configs set the
+# arch and head inputs.
 _base_ = './pspnet_emo.py'
 model = dict(
     backbone=dict(
