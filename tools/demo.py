@@ -1,6 +1,7 @@
 """The embedded default (``make demo``): make the toy ADE20K dataset, train EMO
 DeepLabv3 on it on CPU through tools/train.py, test the last checkpoint through
-tools/test.py and print aAcc / mIoU / mAcc next to a constant predictor.
+tools/test.py, print aAcc / mIoU / mAcc next to a constant predictor, and paint
+one validation image's prediction with demo/image_demo.py.
 
     python tools/demo.py [--work-dir work_dirs/demo]
 
@@ -69,6 +70,11 @@ def main():
     with open(osp.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
         ckpt = f.read().strip()
     run([py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir', args.work_dir])
+    image = sorted(glob.glob(osp.join(data_root, 'ADEChallengeData2016',
+                                      'images', 'validation', '*.jpg')))[0]
+    picture = osp.join(args.work_dir, 'demo.png')
+    run([py, 'demo/image_demo.py', image, TOY_CONFIG, ckpt, '--out-file',
+         picture])
     metrics = latest_test_metrics(osp.join(ROOT, args.work_dir))
     baseline = constant_predictor_miou(ann_dir)
     print('\nEMO DeepLabv3 on the toy ADE20K (validation split)')
@@ -77,6 +83,7 @@ def main():
     print(f"| EMO-1M DeepLabv3 ({osp.basename(ckpt)}) | {metrics['aAcc']:.2f} "
           f"| {metrics['mIoU']:.2f} | {metrics['mAcc']:.2f} |")
     print(f'| constant predictor | | {baseline:.2f} | |')
+    print(f'\nprediction on {osp.basename(image)} painted to {picture}')
     if metrics['mIoU'] <= baseline:
         sys.exit('demo failed: the trained model does not beat a constant '
                  'predictor')
