@@ -1,8 +1,8 @@
 # SSDLite + RepViT-M0.9 on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
-# images: the recipe of ssdlite_repvit-m1.1_8xb24-120e_coco-320x320.py
+# images: the recipe of ssdlite_repvit-m1-1_8xb24-120e_coco-320x320.py
 # (EMO's SSDLite recipe; RepViT published no SSDLite). Pretrained backbone:
 # as there, with checkpoints/repvit_m0_9_distill_300e.pth.
-_base_ = './ssdlite_repvit-m1.1_8xb24-120e_coco-320x320.py'
+_base_ = './ssdlite_repvit-m1-1_8xb24-120e_coco-320x320.py'
 model = dict(
     backbone=dict(arch='m0_9'),
     neck=dict(
