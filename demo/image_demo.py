@@ -44,8 +44,12 @@ def _name(prefix):
 
 
 def _drop_annotations(pipeline):
-    return [t for t in pipeline if t.get('type', '').split('.')[-1]
-            not in ('LoadAnnotations', )]
+    """The test pipeline without the steps that read or check ground truth
+    (``LoadAnnotations``, ``CheckSegLabels``): a demo image has none."""
+    def needs_labels(t):
+        kind = str(t.get('type', '')).split('.')[-1]
+        return 'Annotations' in kind or kind.endswith('Labels')
+    return [t for t in pipeline if not needs_labels(t)]
 
 
 def _test_pipeline(cfg):
@@ -102,7 +106,7 @@ def classify(image_path, cfg, checkpoint, out_file, device):
         model=cfg, pretrained=checkpoint, device=device)
     result = inferencer(image_path, return_datasamples=True)[0]
     image = mmcv.imread(image_path, channel_order='rgb')
-    classes = (inferencer.model.dataset_meta or {}).get('classes')
+    classes = inferencer.classes
     visualizer = UniversalVisualizer(name=_name('cls'))
     visualizer.visualize_cls(image, result, classes=classes, draw_gt=False,
                              show=False, out_file=out_file)

@@ -15,7 +15,8 @@ params include the auxiliary head). ``params_exact`` is the count of the
 official classification model with its 1000-class head.
 """
 
-__all__ = ['PUBLISHED', 'describe_config', 'lookup', 'METRIC_NAMES']
+__all__ = ['PUBLISHED', 'METRIC_NAMES', 'backbone_name', 'describe_config',
+           'format_metrics', 'lookup']
 
 # mmengine metric key -> the name the tables print
 METRIC_NAMES = {
@@ -201,11 +202,9 @@ def lookup(cfg):
     return None
 
 
-def format_published(entry, metric=None):
-    """'33.5 mIoU' (or the first metric of the entry) for tables; '' when
-    there is none."""
-    if not entry or not entry['metrics']:
+def format_metrics(entry):
+    """'34.4 AP, 54.2 AP50, 36.2 AP75' for tables; '' for no entry."""
+    if not entry:
         return ''
-    key = metric if metric in entry['metrics'] else next(
-        iter(entry['metrics']))
-    return f"{entry['metrics'][key]:.1f} {METRIC_NAMES.get(key, key)}"
+    return ', '.join(f'{v:g} {METRIC_NAMES.get(k, k)}'
+                     for k, v in entry['metrics'].items())

@@ -39,7 +39,7 @@ from mmlightvit.launch import run_cli  # noqa: E402
 from reparameterize import switch_to_deploy  # noqa: E402
 
 
-# -- timing -------------------------------------------------------------------------
+# -- timing -------------------------------------------------------------------
 def synchronize(device):
     if str(device).startswith('cuda'):
         torch.cuda.synchronize(device)
@@ -76,7 +76,7 @@ def fmt_ms(seconds):
     return f'{seconds * 1e3:.2f} ms'
 
 
-# -- inputs ---------------------------------------------------------------------------
+# -- inputs -------------------------------------------------------------------
 def dummy_data_samples(task, shape, batch_size):
     """Data samples with the meta information ``predict`` needs for images
     that are already at ``shape`` (no resizing, no padding)."""

@@ -10,7 +10,8 @@ random initialisation converted into ours, and the outputs compared) and
 called on the same input, interleaved: each timed round runs every
 candidate of the arch once, in an order that alternates between rounds, so
 drifts of a shared machine hit all of them alike. Medians over the rounds are
-compared as ``ours / timm`` (< 1: ours is faster).
+compared, and the median of the per-round ratios ``ours / timm`` (< 1:
+ours is faster), which a slow drift of the machine does not bias.
 
 Candidates: RepViT: ours in training form, timm's ``repvit_*`` (training
 form), ours after ``switch_to_deploy()`` and timm's after ``fuse()``;
@@ -120,11 +121,24 @@ def benchmark_arch(name, shape, batch_size=1, repeat=30, warmup=5,
         order = labels if r % 2 == 0 else labels[::-1]
         for label in order:
             times[label].append(time_once(runs[label], device))
-    return {k: summarize(v) for k, v in times.items()}, diffs
+    stats = {k: summarize(v) for k, v in times.items()}
+    # per-round ratios to timm's time of the same round: robust to drifts
+    for label in labels:
+        ref = 'timm fused' if label == 'ours deploy' else 'timm'
+        if label.startswith('ours') and ref in times:
+            stats[label]['paired'] = summarize(
+                [a / b for a, b in zip(times[label], times[ref])])
+    return stats, diffs
 
 
 def _cell(stats):
     return f'{fmt_ms(stats["median"])} ± {fmt_ms(stats["iqr"] / 2)}'
+
+
+def _ratio(stats):
+    """Median of the per-round ratios (p25-p75)."""
+    p = stats['paired']
+    return f'{p["median"]:.3f} ({p["p25"]:.2f}-{p["p75"]:.2f})'
 
 
 def results_table(results):
@@ -132,24 +146,26 @@ def results_table(results):
     lines = ['| arch | input | ours | timm | ours/timm | max abs diff |',
              '|---|---|---|---|---|---|']
     for name, (shape, stats, diffs) in results.items():
-        ratio = stats['ours']['median'] / stats['timm']['median']
-        lines.append(f'| {name} | {shape[0]}x{shape[1]} | {_cell(stats["ours"])}'
-                     f' | {_cell(stats["timm"])} | {ratio:.3f} | '
-                     f'{diffs["ours"]:.1e} |')
+        lines.append(f'| {name} | {shape[0]}x{shape[1]} | '
+                     f'{_cell(stats["ours"])} | {_cell(stats["timm"])} | '
+                     f'{_ratio(stats["ours"])} | {diffs["ours"]:.1e} |')
     deploy = {k: v for k, v in results.items() if 'ours deploy' in v[1]}
     if deploy:
         lines += ['', '| arch | ours train | ours deploy | speed-up '
                   '(train/deploy) | timm fused | ours deploy/timm fused |',
                   '|---|---|---|---|---|---|']
         for name, (shape, stats, diffs) in deploy.items():
-            train, dep = stats['ours']['median'], stats['ours deploy']['median']
+            train = stats['ours']['median']
+            dep = stats['ours deploy']['median']
             fused = stats['timm fused']['median']
             lines.append(
                 f'| {name} | {_cell(stats["ours"])} | '
                 f'{_cell(stats["ours deploy"])} | {train / dep:.2f}x | '
-                f'{_cell(stats["timm fused"])} | {dep / fused:.3f} |')
-    lines += ['', 'Medians over interleaved rounds, ± half the IQR; '
-              'ours/timm < 1 means ours is faster.']
+                f'{_cell(stats["timm fused"])} | '
+                f'{_ratio(stats["ours deploy"])} |')
+    lines += ['', 'Times: medians over interleaved rounds ± half the IQR. '
+              'Ratios: median (p25-p75) over the rounds of ours / timm in '
+              'the same round; < 1 means ours is faster.']
     return '\n'.join(lines) + '\n'
 
 
@@ -182,9 +198,9 @@ def main(argv=None):
         stats, diffs = benchmark_arch(name, shape, args.batch_size,
                                       args.repeat, args.warmup, args.device)
         results[name] = (shape, stats, diffs)
-        ratio = stats['ours']['median'] / stats['timm']['median']
         print(f'{name}: ours {_cell(stats["ours"])}, timm '
-              f'{_cell(stats["timm"])}, ours/timm {ratio:.3f}', flush=True)
+              f'{_cell(stats["timm"])}, ours/timm {_ratio(stats["ours"])}',
+              flush=True)
     table = results_table(results)
     device = args.device if args.device != 'cpu' else \
         f'cpu, {torch.get_num_threads()} thread(s)'

@@ -4,7 +4,8 @@
 
     python tools/analysis_tools/get_flops.py CONFIG [--shape H W]
         [--cfg-options k=v ...]
-    python tools/analysis_tools/get_flops.py --all [--published] [--out FILE.md]
+    python tools/analysis_tools/get_flops.py --all [--published]
+        [--out FILE.md]
 
 What is counted is the inference model on one random image of the input
 shape, up to the raw network outputs (mode='tensor', the convention of
@@ -45,7 +46,7 @@ from mmengine.runner import load_checkpoint  # noqa: E402
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
 from mmlightvit.compat import sync_bn_to_bn  # noqa: E402
 from mmlightvit.launch import run_cli  # noqa: E402
-from mmlightvit.published import lookup  # noqa: E402
+from mmlightvit.published import format_metrics, lookup  # noqa: E402
 
 TASKS = {'mmseg': 'seg', 'mmdet': 'det', 'mmpretrain': 'cls'}
 SEG_SHAPE = (512, 512)
@@ -53,7 +54,7 @@ CLS_SHAPE = (224, 224)
 DET_SHAPE = (800, 1333)  # when the test pipeline names no scale
 
 
-# -- configs and models ---------------------------------------------------------
+# -- configs and models -------------------------------------------------------
 def load_model_config(config, cfg_options=None):
     """An mmengine Config from a file (or a copy of a Config) with
     ``cfg_options`` merged and SyncBN turned into BN (the tools here run in
@@ -119,8 +120,8 @@ def default_input_shape(cfg):
                 w, h = _pair(t['scale'])  # mmdet/mmcv scales are (w, h)
                 shape = (h, w)
                 break
-        divisor = cfg.model.get('data_preprocessor', {}).get(
-            'pad_size_divisor', 1) or 1
+        preprocessor = cfg.model.get('data_preprocessor') or {}
+        divisor = preprocessor.get('pad_size_divisor', 1) or 1
         return tuple(-(-s // divisor) * divisor for s in shape)
     for t in transforms:  # cls: the test crop
         for key in ('crop_size', 'size'):
@@ -153,7 +154,7 @@ def num_params(module):
     return sum(p.numel() for p in module.parameters())
 
 
-# -- FLOPs --------------------------------------------------------------------------
+# -- FLOPs --------------------------------------------------------------------
 def _sdpa_flop_jit(inputs, outputs):
     """``F.scaled_dot_product_attention(q, k, v)``: ``q @ k^T`` and
     ``attn @ v`` (multiply-adds)."""
@@ -224,7 +225,7 @@ def fmt_flops(n):
     return f'{n / 1e9:.2f}G' if n >= 1e9 else f'{n / 1e6:.0f}M'
 
 
-# -- the table of all configs ----------------------------------------------------
+# -- the table of all configs -------------------------------------------------
 def list_configs(root=osp.join(ROOT, 'configs')):
     """Every config under ``root`` except ``_base_``, sorted."""
     paths = glob.glob(osp.join(root, '**', '*.py'), recursive=True)
@@ -256,11 +257,10 @@ def table_row(path, shape=None, published=False):
         entry = None
     if published:
         if entry:
-            metrics = ', '.join(f'{v:g} {k.split("/")[-1]}'
-                                for k, v in entry['metrics'].items())
-            cells += [metrics, entry['params'] or '', entry['flops'] or '',
-                      entry['source'] + (f" ({entry['note']})"
-                                         if entry['note'] else '')]
+            source = entry['source'] + (f" ({entry['note']})"
+                                        if entry['note'] else '')
+            cells += [format_metrics(entry), entry['params'] or '',
+                      entry['flops'] or '', source]
         else:
             cells += ['', '', '', '']
     return cells

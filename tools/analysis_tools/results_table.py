@@ -36,7 +36,7 @@ from get_flops import (fmt_flops, fmt_params, load_model_config,  # noqa: E402
                        model_complexity)
 from mmlightvit.launch import run_cli  # noqa: E402
 from mmlightvit.published import (METRIC_NAMES, describe_config,  # noqa: E402
-                                  lookup)
+                                  format_metrics, lookup)
 
 SEG_METRICS = ('mIoU', 'aAcc', 'mAcc')
 DET_METRICS = tuple(f'coco/bbox_mAP{s}'
@@ -169,9 +169,7 @@ def to_records(rows):
         rec['input'] = f'{r["shape"][0]}x{r["shape"][1]}' if r['shape'] \
             else ''
         pub = r['published']
-        rec['published'] = ', '.join(
-            f'{v:g} {METRIC_NAMES.get(k, k)}'
-            for k, v in pub['metrics'].items()) if pub else ''
+        rec['published'] = format_metrics(pub)
         rec['published params'] = (pub or {}).get('params') or ''
         rec['published FLOPs'] = (pub or {}).get('flops') or ''
         rec['source'] = (pub or {}).get('source') or ''

@@ -103,7 +103,9 @@ def export_wrapper(model, task, shape):
     wrapper = DetectorHeadOutputs(model).eval()
     with torch.no_grad():
         groups = model._forward(torch.zeros(1, 3, *shape))
-    names = [f'{DET_OUTPUT_NAMES[g] if g < len(DET_OUTPUT_NAMES) else "out" + str(g)}_{i}'  # noqa: E501
+    kinds = [DET_OUTPUT_NAMES[g] if g < len(DET_OUTPUT_NAMES) else f'out{g}'
+             for g in range(len(groups))]
+    names = [f'{kinds[g]}_{i}'
              for g, group in enumerate(groups) for i in range(len(group))]
     return wrapper, names
 
@@ -204,7 +206,8 @@ def main(argv=None):
           f' to {args.out}\ninput 1x3x{shape[0]}x{shape[1]}; outputs: '
           f'{shapes}')
     print(f'onnxruntime vs PyTorch: max abs difference {diff:.3g} '
-          f'(largest output {scale:.3g}, relative {diff / max(scale, 1e-12):.3g})')
+          f'(largest output {scale:.3g}, relative '
+          f'{diff / max(scale, 1e-12):.3g})')
     if diff > args.rtol * max(scale, 1e-6):
         sys.exit(f'error: ONNX outputs differ from PyTorch by {diff:.3g} '
                  f'(> {args.rtol:g} x {scale:.3g})')
