@@ -1,3 +1,4 @@
+# Recipe: EMO's official RetinaNet (FPN on the last three stages).
 # RetinaNet + EMO-1M on COCO 2017, 1x schedule on 8 GPUs x 4 images: EMO's
 # official recipe (EMO README: 34.4 AP, 10.4M parameters; attention window 7,
 # drop path 0.04036), FPN on the last three stages (the same network as the

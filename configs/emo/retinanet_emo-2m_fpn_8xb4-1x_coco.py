@@ -1,3 +1,4 @@
+# Recipe: EMO's official RetinaNet (FPN on the last three stages).
 # RetinaNet + EMO-2M on COCO 2017, 1x schedule on 8 GPUs x 4 images: EMO's
 # official recipe (EMO README: 36.2 AP, 11.5M parameters; attention window 7),
 # FPN on the last three stages (the same network as the official stages 1-4

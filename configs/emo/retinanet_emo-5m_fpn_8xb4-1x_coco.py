@@ -1,3 +1,4 @@
+# Recipe: EMO's official RetinaNet (FPN on the last three stages).
 # RetinaNet + EMO-5M on COCO 2017, 1x schedule on 8 GPUs x 4 images: EMO's
 # official recipe (EMO README: 38.9 AP, 14.4M parameters), with the FPN on
 # the backbone's last three stages. The official config takes stages 1-4 with

@@ -1,3 +1,4 @@
+# Recipe: EMO-5M's official RetinaNet (none published for EMO-6M).
 # RetinaNet + EMO-6M on COCO 2017, 1x schedule on 8 GPUs x 4 images. EMO
 # published no EMO-6M detector; this is the EMO-5M recipe, the closest
 # published one (EMO-6M is EMO-5M with a wider last stage: attention window 10

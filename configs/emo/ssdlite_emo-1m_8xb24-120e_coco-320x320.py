@@ -1,3 +1,4 @@
+# Recipe: EMO's official SSDLite.
 # SSDLite + EMO-1M on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24 images:
 # EMO's official recipe (EMO README: 22.0 AP, 2.3M parameters; attention
 # window 7, drop path 0.04036). Pretrained backbone: as in the EMO-5M

@@ -1,3 +1,4 @@
+# Recipe: EMO's official SSDLite.
 # SSDLite + EMO-2M on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24 images:
 # EMO's official recipe (EMO README: 25.2 AP, 3.3M parameters; attention
 # window 7). Pretrained backbone: as in the EMO-5M config's comment, with

@@ -1,3 +1,4 @@
+# Recipe: EMO's official SSDLite.
 # SSDLite + EMO-5M on COCO 2017 at 320x320, 120 epochs (of the 5x repeated
 # training set) on 8 GPUs x 24 images: EMO's official recipe (EMO README:
 # 27.9 AP, 6.0M parameters). The backbone starts from scratch here; to start

@@ -1,3 +1,4 @@
+# Recipe: EMO-5M's official SSDLite (none published for EMO-6M).
 # SSDLite + EMO-6M on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24 images.
 # EMO published no EMO-6M detector; this is the EMO-5M recipe, the closest
 # published one (attention window 10, drop path 0.05 as there). Pretrained

@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for ExMobileViT).
 # RetinaNet + ExMobileViT-640 on COCO 2017, 1x schedule on 8 GPUs x 4 images:
 # the recipe of retinanet_exmobilevit-928_fpn_8xb4-1x_coco.py
 # (no published ExMobileViT detector; EMO's RetinaNet recipe), ExShortcut

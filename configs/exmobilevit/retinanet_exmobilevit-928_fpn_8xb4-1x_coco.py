@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for ExMobileViT).
 # RetinaNet + ExMobileViT-928 on COCO 2017, 1x schedule on 8 GPUs x 4 images.
 # The ExMobileViT paper has no detection setting (and no public code): this
 # is the MobileViT-S RetinaNet config (EMO's RetinaNet recipe, the closest

@@ -1,3 +1,4 @@
+# Recipe: EMO's SSDLite (none published for ExMobileViT).
 # SSDLite + ExMobileViT-640 on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_exmobilevit-928_8xb24-120e_coco-320x320.py
 # (no published ExMobileViT detector; EMO's SSDLite recipe), ExShortcut

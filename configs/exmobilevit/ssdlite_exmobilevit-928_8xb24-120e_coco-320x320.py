@@ -1,3 +1,4 @@
+# Recipe: EMO's SSDLite (none published for ExMobileViT).
 # SSDLite + ExMobileViT-928 on COCO 2017 at 320x320, 120 epochs (of the 5x
 # repeated training set) on 8 GPUs x 24 images. The ExMobileViT paper has no
 # detection setting (and no public code): this is the MobileViT-S SSDLite

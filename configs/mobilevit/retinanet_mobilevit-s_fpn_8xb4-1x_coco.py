@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for MobileViT).
 # RetinaNet + MobileViT-S on COCO 2017, 1x schedule on 8 GPUs x 4 images.
 # MobileViT published no RetinaNet: this is EMO's RetinaNet recipe, the
 # closest published one (see _base_/models/retinanet_mobilevit.py), FPN on

@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for MobileViT).
 # RetinaNet + MobileViT-XXS on COCO 2017, 1x schedule on 8 GPUs x 4 images:
 # the recipe of retinanet_mobilevit-s_fpn_8xb4-1x_coco.py
 # (EMO's RetinaNet recipe; MobileViT published no RetinaNet). Pretrained

@@ -1,3 +1,4 @@
+# Recipe: EMO's mmdet SSDLite (MobileViT's own is ml-cvnets' SSD).
 # SSDLite + MobileViT-S on COCO 2017 at 320x320, 120 epochs (of the 5x
 # repeated training set) on 8 GPUs x 24 images: EMO's mmdet SSDLite recipe
 # (see _base_/models/ssdlite_mobilevit.py). The MobileViT paper's SSDLite-320

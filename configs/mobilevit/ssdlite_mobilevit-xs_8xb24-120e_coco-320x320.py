@@ -1,3 +1,4 @@
+# Recipe: EMO's mmdet SSDLite (MobileViT's own is ml-cvnets' SSD).
 # SSDLite + MobileViT-XS on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py
 # (EMO's mmdet SSDLite recipe; the MobileViT paper's SSDLite-320, 24.8 AP, 2.7M

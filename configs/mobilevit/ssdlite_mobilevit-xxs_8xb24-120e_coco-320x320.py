@@ -1,3 +1,4 @@
+# Recipe: EMO's mmdet SSDLite (MobileViT's own is ml-cvnets' SSD).
 # SSDLite + MobileViT-XXS on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py
 # (EMO's mmdet SSDLite recipe; the MobileViT paper's SSDLite-320, 18.5 AP, 1.7M

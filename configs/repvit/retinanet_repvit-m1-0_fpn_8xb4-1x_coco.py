@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for RepViT).
 # RetinaNet + RepViT-M1.0 on COCO 2017, 1x schedule on 8 GPUs x 4 images:
 # the recipe of retinanet_repvit-m1-1_fpn_8xb4-1x_coco.py
 # (EMO's RetinaNet recipe; RepViT published no RetinaNet). Pretrained

@@ -1,3 +1,4 @@
+# Recipe: EMO's RetinaNet (none published for RepViT).
 # RetinaNet + RepViT-M1.1 on COCO 2017, 1x schedule on 8 GPUs x 4 images.
 # RepViT published no RetinaNet: this is EMO's RetinaNet recipe, the closest
 # published one (see _base_/models/retinanet_repvit.py; AdamW lr 2e-4, weight

@@ -1,3 +1,4 @@
+# Recipe: EMO's SSDLite (none published for RepViT).
 # SSDLite + RepViT-M1.1 on COCO 2017 at 320x320, 120 epochs (of the 5x
 # repeated training set) on 8 GPUs x 24 images. RepViT published no SSDLite:
 # this is EMO's SSDLite recipe, the closest published one (see

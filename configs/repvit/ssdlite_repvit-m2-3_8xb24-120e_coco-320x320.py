@@ -1,3 +1,4 @@
+# Recipe: EMO's SSDLite (none published for RepViT).
 # SSDLite + RepViT-M2.3 on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_repvit-m1-1_8xb24-120e_coco-320x320.py
 # (EMO's SSDLite recipe; RepViT published no SSDLite). Pretrained backbone:

@@ -121,7 +121,7 @@ def parse_args(argv=None):
                       help='the dataset folder, a config\'s data_root '
                       '(default: data/coco)')
     coco.add_argument('--num-train', type=int, default=64)
-    coco.add_argument('--num-val', type=int, default=16)
+    coco.add_argument('--num-val', type=int, default=32)
     coco.add_argument('--size', type=int, default=128, help='image side')
     coco.add_argument('--seed', type=int, default=0)
     coco.add_argument('--overwrite', action='store_true',
