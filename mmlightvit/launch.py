@@ -49,6 +49,12 @@ def run_cli(main):
         return main()
     except (FileNotFoundError, CheckpointError, ChannelMismatchError) as e:
         sys.exit(f'error: {e}')
+    finally:
+        # a gloo process group left alive at exit can abort the process
+        # ("terminate called without an active exception")
+        if torch.distributed.is_available() and \
+                torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 def enable_amp(cfg):

@@ -322,15 +322,22 @@ def test_get_flops_all_table(configs, tmp_path, monkeypatch, capsys):
     out = tmp_path / 'zoo.md'
     get_flops.main(['--all', '--published', '--out', str(out), '--shape',
                     '64', '64'])
-    lines = out.read_text().splitlines()
-    assert lines[0].startswith('| config | task | params | FLOPs | input')
-    assert 'published' in lines[0] and 'source' in lines[0]
-    rows = [line for line in lines if line.startswith('| [')]
-    assert len(rows) == 3
-    assert '| seg |' in rows[0] and '| 64x64 |' in rows[0]
-    assert '(+' in rows[0] and ' aux)' in rows[0]  # the auxiliary head
-    assert '| det |' in rows[1] and '| 64x64 |' in rows[1]
-    assert '| error |' in rows[2] and 'Nope' in rows[2]
+    text = out.read_text()
+    sections = text.split('\n### ')[1:]  # one table per task
+    assert [s.splitlines()[0] for s in sections] == [
+        'Semantic segmentation (ADE20K, mIoU)',
+        'Object detection (COCO 2017, box AP)',
+        'Configs that failed to build']
+    header = sections[0].splitlines()[2]
+    assert header.startswith('| config | params | FLOPs | input')
+    assert 'published' in header and 'source' in header
+    (seg, ), (det, ), (err, ) = [
+        [line for line in s.splitlines() if line.startswith('| [')]
+        for s in sections]
+    assert '| 64x64 |' in seg and '(+' in seg and ' aux)' in seg
+    assert '| 64x64 |' in det
+    assert 'Nope' in err
+    assert 'python tools/train.py CONFIG' in text
     assert '| config |' in capsys.readouterr().out
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS as SEG_MODELS
 
 import mmlightvit  # noqa: F401
@@ -22,8 +22,8 @@ CONFIG = osp.join(ROOT, 'configs/emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py
 def build(**model_changes):
     cfg = Config.fromfile(CONFIG)
     cfg.merge_from_dict(model_changes)
-    init_default_scope('mmseg')
-    return SEG_MODELS.build(sync_bn_to_bn(cfg.model))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return SEG_MODELS.build(sync_bn_to_bn(cfg.model))
 
 
 def test_matching_channels_pass():

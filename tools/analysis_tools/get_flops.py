@@ -266,30 +266,50 @@ def table_row(path, shape=None, published=False):
     return cells
 
 
+_SECTIONS = {
+    'seg': 'Semantic segmentation (ADE20K, mIoU)',
+    'det': 'Object detection (COCO 2017, box AP)',
+    'cls': 'Classification (ImageNet-1k, top-1)',
+    'error': 'Configs that failed to build',
+}
+
+
 def all_configs_table(paths=None, shape=None, published=False, log=None):
-    header = ['config', 'task', 'params', 'FLOPs', 'input (HxW)']
+    """Markdown: one table per task (segmentation, detection, classification)
+    with every config, its params and FLOPs (and the published numbers)."""
+    header = ['config', 'params', 'FLOPs', 'input (HxW)']
     if published:
         header += ['published', 'published params', 'published FLOPs',
                    'source']
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
+    rows = {}
     for path in paths if paths is not None else list_configs():
         if log:
             log(f'{_rel(path)} ...')
         cells = table_row(path, shape, published)
-        lines.append('| ' + ' | '.join(c.replace('|', '/') for c in cells)
-                     + ' |')
-    notes = [
+        rows.setdefault(cells.pop(1), []).append(cells)
+    lines = [
+        'Train a config with `python tools/train.py CONFIG` (or '
+        '`tools/dist_train.sh CONFIG 8`), test it with `python tools/test.py '
+        'CONFIG CHECKPOINT` (or `tools/dist_test.sh CONFIG CHECKPOINT 8`).'
+    ]
+    for task, title in _SECTIONS.items():
+        if task not in rows:
+            continue
+        lines += ['', f'### {title}', '',
+                  '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+        lines += ['| ' + ' | '.join(c.replace('|', '/') for c in cells) + ' |'
+                  for cells in rows[task]]
+    lines += [
         '',
         'Params and FLOPs of the inference model (segmentors without the '
         'auxiliary head, whose parameters are given as "+aux"), on one '
-        'image of the given size, by `tools/analysis_tools/get_flops.py` '
-        '(mmengine counter; 1 multiply-add = 1 FLOP).',
+        'image of the given size, by `tools/analysis_tools/get_flops.py '
+        '--all` (mmengine counter; 1 multiply-add = 1 FLOP).',
     ]
     if published:
-        notes.append('Published numbers: see `mmlightvit/published.py` for '
+        lines.append('Published numbers: see `mmlightvit/published.py` for '
                      'their sources and conventions.')
-    return '\n'.join(lines + notes) + '\n'
+    return '\n'.join(lines) + '\n'
 
 
 def parse_args(argv=None):
