@@ -1,7 +1,7 @@
 """Two processes on CPU through the real launchers (torchrun via
-tools/dist_train.sh / dist_test.sh, gloo): a SyncBN segmentation config trains,
-saves a checkpoint, and the distributed test gives the metrics of a
-single-process test of the same checkpoint."""
+tools/dist_train.sh / dist_test.sh, gloo): SyncBN segmentation and detection
+configs train, save a checkpoint, and the distributed test gives the metrics
+of a single-process test of the same checkpoint."""
 import os
 import os.path as osp
 import re
@@ -9,11 +9,11 @@ import socket
 import subprocess
 import sys
 
-from mmlightvit.datasets.toy import make_toy_ade20k
+import pytest
+
+from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SEG_CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
-METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
 
 
 def free_port():
@@ -32,33 +32,60 @@ def run(cmd):
     return out
 
 
-def options(data_root, splits):
+def loaders(data_root, splits, *extra):
     return [f'{split}_dataloader.{key}' for split in splits
             for key in (f'dataset.data_root={data_root}', 'num_workers=0',
-                        'persistent_workers=False')]
+                        'persistent_workers=False', *extra)]
 
 
-def test_two_process_train_and_test_on_cpu(tmp_path):
+def seg_case(tmp_path):
     root = make_toy_ade20k(str(tmp_path / 'toy'), num_train=8, num_val=4,
                            size=64, seed=2)  # -> .../ADEChallengeData2016
-    work_dir = str(tmp_path / 'work')
-    out = run(['bash', 'tools/dist_train.sh', SEG_CONFIG, '2', '--work-dir',
-               work_dir, '--cfg-options',
-               *options(root, ('train', 'val', 'test')),
+    return dict(
+        config='configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py',
+        train=[*loaders(root, ('train', 'val')),
                'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
-               'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=2'])
+               'train_cfg.val_interval=100',
+               'default_hooks.checkpoint.interval=2'],
+        test=loaders(root, ('test', )), ckpt='iter_2.pth',
+        metrics=re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)'))
+
+
+def det_case(tmp_path):
+    root = str(tmp_path / 'coco') + '/'
+    make_toy_coco(root, num_train=8, num_val=4, size=128, seed=2)
+    ann = f'{root}annotations/instances_val2017.json'
+    return dict(
+        config='configs/mobilevit/ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py',
+        train=[*loaders(root, ('train', 'val')),
+               'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
+               'train_cfg.val_interval=100', f'val_evaluator.ann_file={ann}'],
+        # an untrained detector scores below the default threshold: keep all
+        test=[*loaders(root, ('test', )), f'test_evaluator.ann_file={ann}',
+              'model.test_cfg.score_thr=0.0'],
+        ckpt='epoch_1.pth',
+        metrics=re.compile(r'coco/bbox_mAP: (-?[\d.]+)\s+coco/bbox_mAP_50: '
+                           r'(-?[\d.]+)'))
+
+
+@pytest.mark.parametrize('case', [seg_case, det_case], ids=['seg', 'det'])
+def test_two_process_train_and_test_on_cpu(case, tmp_path):
+    case = case(tmp_path)
+    work_dir = str(tmp_path / 'work')
+    out = run(['bash', 'tools/dist_train.sh', case['config'], '2',
+               '--work-dir', work_dir, '--cfg-options', *case['train']])
     assert 'Distributed launcher: pytorch' in out
     assert 'Distributed training: True' in out
     assert 'GPU number: 2' in out  # mmengine's name for the world size
-    ckpt = osp.join(work_dir, 'iter_2.pth')
+    ckpt = osp.join(work_dir, case['ckpt'])
     assert osp.isfile(ckpt)
 
-    test_opts = ['--cfg-options', *options(root, ('test', ))]
-    dist = run(['bash', 'tools/dist_test.sh', SEG_CONFIG, ckpt, '2',
-                '--work-dir', work_dir, *test_opts])
-    single = run([sys.executable, 'tools/test.py', SEG_CONFIG, ckpt,
-                  '--work-dir', work_dir, *test_opts])
-    dist_metrics = METRICS.findall(dist)
-    single_metrics = METRICS.findall(single)
+    test_opts = ['--work-dir', work_dir, '--cfg-options', *case['test']]
+    dist = run(['bash', 'tools/dist_test.sh', case['config'], ckpt, '2',
+                *test_opts])
+    single = run([sys.executable, 'tools/test.py', case['config'], ckpt,
+                  *test_opts])
+    dist_metrics = case['metrics'].findall(dist)
+    single_metrics = case['metrics'].findall(single)
     assert dist_metrics and single_metrics
     assert dist_metrics[-1] == single_metrics[-1]
