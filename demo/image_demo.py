@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 from get_flops import load_model_config, task_of  # noqa: E402
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 
 _visualizers = 0
 

@@ -1,7 +1,21 @@
 import copy
+import logging
+import os.path as osp
+import sys
 
 import pytest
+import torch
+from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
+
+# test modules import the shared helpers as ``from helpers import ...``
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: end-to-end runs through the tools (train, test, '
+        'torchrun); deselect with -m "not slow"')
 
 
 def _keep_default_scope():
@@ -15,3 +29,31 @@ def _keep_default_scope():
 _isolate_test = pytest.fixture(autouse=True)(_keep_default_scope)
 _isolate_module = pytest.fixture(autouse=True, scope='module')(
     _keep_default_scope)
+
+
+@pytest.fixture(scope='module')
+def single_thread():
+    """One intra-op thread for a module of tiny models (several times faster
+    on a busy 2-core machine); restored afterwards. Use it with
+    ``pytestmark = pytest.mark.usefixtures('single_thread')``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def log_messages():
+    """Messages logged through mmengine's current logger during the test."""
+    messages = []
+
+    class Handler(logging.Handler):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Handler(level=logging.DEBUG)
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmlightvit.datasets.toy import make_toy_ade20k
+from helpers import num_params  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(
@@ -31,7 +32,7 @@ TOY_CONFIG = osp.join(
 EMO_ADE_CONFIG = osp.join(
     ROOT, 'configs/emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')
 
-torch.set_num_threads(1)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 def load_tool(relpath):
@@ -223,10 +224,6 @@ def _start_training_first(train_run):
 def build(config, **kwargs):
     return get_flops.build_model(get_flops.load_model_config(config),
                                  **kwargs)
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 def randomise_bn_(model, seed=0):
@@ -504,6 +501,7 @@ def test_image_demo_det_cls(configs, toy_root, tmp_path, capsys, name,
 
 
 # -- after the background training run ----------------------------------------
+@pytest.mark.slow
 def test_results_table_and_curves(train_run, configs, tmp_path, capsys):
     train_run.wait()
     work_dir = train_run.work_dir
@@ -542,6 +540,7 @@ def test_results_table_and_curves(train_run, configs, tmp_path, capsys):
     assert 'curves written to' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_results_table_prefers_test_results_and_det_in_percent(
         train_run, configs, tmp_path):
     """A tools/test.py result (<stamp>/<stamp>.json) wins over the training
@@ -575,6 +574,7 @@ def test_results_table_prefers_test_results_and_det_in_percent(
     assert records[0]['AP'] == '' and records[0]['mIoU'] == '12.50'
 
 
+@pytest.mark.slow
 def test_image_demo_seg(train_run, toy_root, tmp_path, capsys):
     train_run.wait()
     image, out = toy_image(toy_root), str(tmp_path / 'seg.png')

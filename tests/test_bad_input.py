@@ -13,7 +13,7 @@ from mmseg.registry import MODELS as SEG_MODELS
 import mmlightvit  # noqa: F401
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import make_toy_ade20k
-from mmlightvit.models.utils import ChannelMismatchError, check_channels
+from mmlightvit.models.checks import ChannelMismatchError, check_channels
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs/emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')

@@ -4,11 +4,9 @@ training runs of every family on the toy set (EMO through the real
 tools/train.py and tools/test.py, the others with mmengine's Runner
 in-process), and a trained checkpoint initialising the dense backbone."""
 import contextlib
-import logging
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 from collections import OrderedDict
 
@@ -19,7 +17,6 @@ import timm
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -34,6 +31,7 @@ from mmlightvit.models.heads import ExMobileViTClsHead, PooledLinearClsHead
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from reference.emo_official import official_emo  # noqa: E402
+from helpers import num_params, run_tool  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(ROOT, 'configs')
@@ -76,18 +74,6 @@ TRAIN_CONFIGS = {
 TOOLS_CONFIG = 'emo/emo-1m_8xb256_in1k.py'
 CROP = 48  # train/test crops of the toy runs (toy images are 64x64)
 NUM_TOY_CLASSES, PER_CLASS, VAL_PER_CLASS = 4, 8, 2
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
-
-
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
 
 
 @contextlib.contextmanager
@@ -318,15 +304,6 @@ def toy_options(data_root):
     return options
 
 
-def run_tool(*args):
-    # one intra-op thread: on a busy 2-core machine two OpenMP threads make
-    # these tiny iterations ~20x slower
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
 def _top1(out):
     match = re.search(r'accuracy/top1: ([\d.]+)\s+accuracy/top5: ([\d.]+)',
                       out)
@@ -355,6 +332,7 @@ def emo_checkpoint(toy_root, tmp_path_factory):
     return checkpoint, _top1(out)
 
 
+@pytest.mark.slow
 def test_tools_train_and_test(emo_checkpoint):
     checkpoint, top1 = emo_checkpoint
     state = torch.load(checkpoint, map_location='cpu',
@@ -362,22 +340,6 @@ def test_tools_train_and_test(emo_checkpoint):
     assert 'head.pre_norm.weight' in state and 'head.fc.weight' in state
     assert state['head.fc.weight'].shape == (1000, 168)
     assert top1 % (100 / (NUM_TOY_CLASSES * VAL_PER_CLASS)) == 0
-
-
-@pytest.fixture
-def log_messages():
-    messages = []
-
-    class Handler(logging.Handler):
-
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Handler(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 def test_checkpoint_initialises_dense_backbone(emo_checkpoint, log_messages):
@@ -414,12 +376,13 @@ def test_load_pretrained_weights_prefix(tmp_path):
     other.init_weights()
     assert all(torch.equal(v, model.state_dict()[k])
                for k, v in other.state_dict().items())
-    from mmlightvit.models.utils import load_pretrained_weights
+    from mmlightvit.models.checkpoint import load_pretrained_weights
     plain = MobileViT('xxs')
     result = load_pretrained_weights(plain, path, prefix=None)
     assert len(result.unexpected_keys) == len(whole)  # nothing picked out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('family', sorted(TRAIN_CONFIGS))
 def test_trains_on_toy_imagenet(family, toy_root, tmp_path):
     """One epoch (4 iterations) of the real config, in-process: finite
@@ -455,3 +418,6 @@ def test_trains_on_toy_imagenet(family, toy_root, tmp_path):
     assert any(k.startswith('backbone.') for k in moved)
     assert 'head.fc.weight' in moved
     assert osp.isfile(osp.join(str(tmp_path), 'epoch_1.pth'))
+
+
+pytestmark = pytest.mark.usefixtures('single_thread')

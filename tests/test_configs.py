@@ -19,7 +19,8 @@ from mmengine.structures import InstanceData, PixelData
 
 import mmlightvit  # noqa: F401  (registers the backbones in mmengine's MODELS)
 from mmlightvit.compat import sync_bn_to_bn
-from mmlightvit.launch import SCOPES
+from mmlightvit.apis.cli import SCOPES
+from helpers import num_params  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(REPO, 'configs')
@@ -60,13 +61,7 @@ SEG_CONFIGS = [
 ]
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """The machine is shared: one thread, restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,10 +82,6 @@ def build_model(cfg):
         # as mmengine's Runner (mmpretrain configs keep it at the top level)
         model.setdefault('data_preprocessor', cfg.data_preprocessor)
     return models.build(sync_bn_to_bn(model))
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 # -- fake batches -------------------------------------------------------------

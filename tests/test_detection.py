@@ -10,7 +10,6 @@ import json
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -24,6 +23,7 @@ import mmlightvit  # noqa: F401  (registers the backbones, compat fixes)
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import (COCO_CATEGORIES, COCO_TOY_CLASSES,
                                      make_toy_coco)
+from helpers import run_tool  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(ROOT, 'configs')
@@ -63,12 +63,7 @@ EMO_README_PARAMS = {
 }
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('single_thread')
 
 
 def load(rel):
@@ -85,13 +80,6 @@ def build_detector(cfg):
 def num_params(rel):
     model = build_detector(load(rel))
     return sum(p.numel() for p in model.parameters())
-
-
-def run_tool(*args):
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def data_options(data_root):
@@ -438,6 +426,7 @@ def test_toy_config_is_the_real_model_on_toy_data():
 MAP = re.compile(r'coco/bbox_mAP: ([\d.]+)\s+coco/bbox_mAP_50: ([\d.]+)')
 
 
+@pytest.mark.slow
 def test_short_run_learns_through_tools(tmp_path):
     """tools/train.py trains the toy SSDLite + MobileViT-XXS (the real
     80-class model, from scratch) on a toy COCO for 160 iterations and

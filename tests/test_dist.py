@@ -13,6 +13,8 @@ import pytest
 
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
 
+pytestmark = pytest.mark.slow
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 

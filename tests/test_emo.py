@@ -1,5 +1,4 @@
 """EMO backbone: architecture, official-checkpoint equivalence, freezing."""
-import logging
 import math
 import os.path as osp
 import runpy
@@ -8,17 +7,17 @@ import sys
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.emo import EMO, convert_official_emo
 from mmlightvit.models.bricks import LayerNorm2d
-from mmlightvit.models.utils import load_pretrained_weights, unwrap_state_dict
+from mmlightvit.models.checkpoint import load_pretrained_weights, unwrap_state_dict
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from reference.emo_official import forward_stages, official_emo  # noqa: E402
+from helpers import num_params  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters', 'emo2mmlightvit.py')
@@ -26,10 +25,6 @@ ARCHS = ('1M', '2M', '5M', '6M')
 # Official parameter totals (with final norm and 1000-class head).
 OFFICIAL_TOTALS = {'1M': 1361168, '2M': 2377472, '5M': 5108848, '6M': 6168496}
 ALL_OUTS = (0, 1, 2, 3, 4)
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 def randomised_reference(arch, window_size=7, seed=0):
@@ -70,23 +65,6 @@ def assert_matches(model, ref, sizes, seed=1):
             assert g.shape == e.shape, (i, h, w)
             diff = (g - e).abs().max().item()
             assert diff < 1e-4, f'stage {i} at {h}x{w}: max abs diff {diff}'
-
-
-@pytest.fixture
-def log_messages():
-    """Messages logged through mmengine's current logger during the test."""
-    messages = []
-
-    class Handler(logging.Handler):
-
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Handler(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # (a) parameter counts --------------------------------------------------------

@@ -2,13 +2,11 @@
 (``ExMobileViTClsHead`` on the backbone's layer3 / layer4 / final conv), the
 dense ``ex_context`` extension, loading MobileViT-S weights and classifier
 checkpoints, freezing and arguments."""
-import logging
 import math
 
 import pytest
 import timm
 import torch
-from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -17,6 +15,7 @@ import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.exmobilevit import ExMobileViT
 from mmlightvit.models.backbones.mobilevit import MobileViT
 from mmlightvit.models.heads import ExMobileViTClsHead
+from helpers import num_params  # noqa: E402
 
 ARCHS = ('576', '640', '928')
 MOBILEVIT_S = 5578632  # MobileViT-S with its 640 -> 1000 classifier
@@ -38,10 +37,6 @@ PAPER_640_MILLIONS = 5.553
 PAPER_928_INCREASE = 5.16
 
 
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 def classifier_params(in_channels):
     return in_channels * NUM_CLASSES + NUM_CLASSES  # Linear with bias
 
@@ -58,32 +53,6 @@ def randomise(model, seed=0):
                 m.running_mean.normal_(0, 0.2)
                 m.running_var.uniform_(0.5, 2.)
     return model.eval()
-
-
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """These tiny models run ~4x faster on one intra-op thread than on an
-    oversubscribed 2-core machine; restored after the module."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
-
-
-@pytest.fixture
-def log_messages():
-    messages = []
-
-    class Handler(logging.Handler):
-
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Handler(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # (a) parameter counts --------------------------------------------------------
@@ -314,3 +283,6 @@ def test_bad_arguments(kwargs, match):
     if 'arch' in kwargs:
         with pytest.raises(ValueError, match=match):
             ExMobileViTClsHead(num_classes=10, arch=kwargs['arch'])
+
+
+pytestmark = pytest.mark.usefixtures('single_thread')

@@ -1,7 +1,6 @@
 """MobileViT backbone: equivalence with timm (Apple's weights converted) and
 the ml-cvnets layout, parameter counts, odd sizes, freezing, arguments."""
 import importlib.util
-import logging
 import math
 import os.path as osp
 import re
@@ -12,14 +11,14 @@ import pytest
 import timm
 import torch
 import torch.nn as nn
-from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
-from mmlightvit.models.utils import load_pretrained_weights
+from mmlightvit.models.checkpoint import load_pretrained_weights
+from helpers import num_params  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
@@ -35,10 +34,6 @@ OUT_CHANNELS = {
 LEVELS = (0, 1, 2, 3, 4)
 ALL_OUTS = (0, 1, 2, 3, 4, 5)
 TRANSFORMER_DEPTHS = (2, 4, 3)
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 def randomised_timm(arch, seed=0):
@@ -139,32 +134,6 @@ def assert_matches(model, ref, sizes, seed=1, logits=True):
             if logits:  # classification: pool + timm's own head weights
                 diff = (ref.head.fc(got[5].mean((2, 3))) - ref(x)).abs().max()
                 assert diff.item() < 1e-4, f'logits at {h}x{w}: {diff}'
-
-
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """These tiny models run ~4x faster on one intra-op thread than on an
-    oversubscribed 2-core machine; restored after the module."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
-
-
-@pytest.fixture
-def log_messages():
-    messages = []
-
-    class Handler(logging.Handler):
-
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Handler(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 # (a) parameter counts --------------------------------------------------------
@@ -405,3 +374,6 @@ def test_norm_eval():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         MobileViT(**kwargs)
+
+
+pytestmark = pytest.mark.usefixtures('single_thread')

@@ -2,7 +2,6 @@
 counts, structural re-parameterisation, freezing, argument checks."""
 import functools
 import importlib.util
-import logging
 import math
 import os.path as osp
 import re
@@ -13,7 +12,6 @@ import pytest
 import timm
 import torch
 import torch.nn as nn
-from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -21,7 +19,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.repvit import (RepViT, convert_repvit,
                                                 infer_arch)
-from mmlightvit.models.utils import load_pretrained_weights
+from mmlightvit.models.checkpoint import load_pretrained_weights
+from helpers import num_params  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
@@ -45,10 +44,6 @@ OFFICIAL_CFGS = {
 DETECTION_OUT_INDICES = {'m1_1': [2, 6, 20, 24], 'm1_5': [4, 10, 36, 42],
                          'm2_3': [6, 14, 50, 54]}
 SIZES = [(64, 64), (65, 97)]
-
-
-def num_params(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 def num_modules(module):
@@ -111,33 +106,6 @@ def load_converter():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(autouse=True, scope='module')
-def single_thread():
-    """Tiny inputs: one intra-op thread is faster (and robust to a busy
-    machine); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def log_messages():
-    """Messages logged through mmengine's current logger during the test."""
-    messages = []
-
-    class Handler(logging.Handler):
-
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Handler(level=logging.DEBUG)
-    logger.addHandler(handler)
-    yield messages
-    logger.removeHandler(handler)
 
 
 def no_key_warnings(messages):
@@ -566,3 +534,6 @@ def test_drop_path():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RepViT(**kwargs)
+
+
+pytestmark = pytest.mark.usefixtures('single_thread')

@@ -1,5 +1,6 @@
 """A training run killed with SIGKILL resumes from its last checkpoint and
 ends with the same weights as an uninterrupted run (deterministic, CPU)."""
+import pytest
 import os
 import os.path as osp
 import signal
@@ -10,6 +11,8 @@ import time
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k
+
+pytestmark = pytest.mark.slow
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'

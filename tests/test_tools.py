@@ -1,25 +1,18 @@
 """End to end through the real tools: train -> resume -> test on toy ADE20K,
 and the missing-dataset message."""
-import os
 import os.path as osp
 import re
-import subprocess
-import sys
 
 import pytest
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k
+from helpers import run_tool  # noqa: E402
+
+pytestmark = pytest.mark.slow
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
-
-
-def run_tool(*args):
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT,
-                          capture_output=True, text=True,
-                          env=dict(os.environ, OMP_NUM_THREADS='1'))
-    return proc.returncode, proc.stdout + proc.stderr
 
 
 def data_options(data_root):

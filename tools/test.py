@@ -15,8 +15,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
-from mmlightvit.models.utils import check_channels  # noqa: E402
-from mmlightvit.launch import load_config, run_cli  # noqa: E402
+from mmlightvit.models.checks import check_channels  # noqa: E402
+from mmlightvit.apis.cli import load_config, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -32,7 +32,7 @@ for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools')):
 import torch  # noqa: E402
 
 from benchmark import fmt_ms, summarize, time_once  # noqa: E402
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 from mmlightvit.models.backbones.mobilevit import (  # noqa: E402
     MobileViT, convert_mobilevit)
 from mmlightvit.models.backbones.repvit import (RepViT,  # noqa: E402

@@ -45,7 +45,7 @@ from mmengine.runner import load_checkpoint  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
 from mmlightvit.compat import sync_bn_to_bn  # noqa: E402
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 from mmlightvit.published import format_metrics, lookup  # noqa: E402
 
 TASKS = {'mmseg': 'seg', 'mmdet': 'det', 'mmpretrain': 'cls'}

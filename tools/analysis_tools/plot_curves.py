@@ -21,7 +21,7 @@ for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools')):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 from results_table import METRICS, _read_json_lines  # noqa: E402
 
 

@@ -34,7 +34,7 @@ for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools')):
 
 from get_flops import (fmt_flops, fmt_params, load_model_config,  # noqa: E402
                        model_complexity)
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 from mmlightvit.published import (METRIC_NAMES, describe_config,  # noqa: E402
                                   format_metrics, lookup)
 

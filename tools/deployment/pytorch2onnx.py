@@ -50,7 +50,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from get_flops import (build_model, default_input_shape,  # noqa: E402
                        load_model_config, task_of)
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 from reparameterize import switch_to_deploy  # noqa: E402
 
 DET_OUTPUT_NAMES = ('cls_score', 'bbox_pred', 'centerness')

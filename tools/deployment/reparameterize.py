@@ -37,7 +37,7 @@ from mmengine.runner.checkpoint import weights_to_cpu  # noqa: E402
 from get_flops import (build_model, load_model_config,  # noqa: E402
                        task_of)
 from mmlightvit.compat import load_local_checkpoint  # noqa: E402
-from mmlightvit.launch import run_cli  # noqa: E402
+from mmlightvit.apis.cli import run_cli  # noqa: E402
 
 RTOL = 1e-3  # max |deploy - train| / max |train| accepted by the check
 

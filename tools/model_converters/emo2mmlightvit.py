@@ -18,7 +18,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 import mmlightvit  # noqa: E402,F401  (compat layer: safe checkpoint loading)
 from mmlightvit.models.backbones.emo import convert_official_emo  # noqa: E402
-from mmlightvit.models.utils import unwrap_state_dict  # noqa: E402
+from mmlightvit.models.checkpoint import unwrap_state_dict  # noqa: E402
 
 
 def convert(src, dst):

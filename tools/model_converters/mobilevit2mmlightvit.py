@@ -21,7 +21,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 import mmlightvit  # noqa: F401  (compat layer: safe checkpoint loading)
 from mmlightvit.models.backbones.mobilevit import (_detect_layout,
                                                    convert_mobilevit)
-from mmlightvit.models.utils import unwrap_state_dict
+from mmlightvit.models.checkpoint import unwrap_state_dict
 
 
 def convert(src, dst):

@@ -23,7 +23,7 @@ import mmlightvit  # noqa: F401  (compat layer: safe checkpoint loading)
 from mmlightvit.models.backbones.repvit import (RepViT, checkpoint_layout,
                                                 convert_repvit, infer_arch,
                                                 is_deploy_state_dict)
-from mmlightvit.models.utils import unwrap_state_dict
+from mmlightvit.models.checkpoint import unwrap_state_dict
 
 
 def check(state_dict, arch=None):

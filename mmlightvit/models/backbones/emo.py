@@ -14,7 +14,7 @@ from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..bricks import SqueezeExcite
-from ..utils import load_pretrained_weights
+from ..checkpoint import load_pretrained_weights
 
 
 class IRMB(BaseModule):

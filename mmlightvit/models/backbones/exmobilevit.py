@@ -23,7 +23,7 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.registry import MODELS
 
-from ..utils import load_pretrained_weights, select_prefix
+from ..checkpoint import load_pretrained_weights, select_prefix
 from .mobilevit import MobileViT
 
 # Per variant (named by the classifier input width): ExShortcut widths on

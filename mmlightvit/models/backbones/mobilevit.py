@@ -17,7 +17,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..utils import load_pretrained_weights
+from ..checkpoint import load_pretrained_weights
 
 
 def _make_divisible(value, divisor=8, min_ratio=0.9):

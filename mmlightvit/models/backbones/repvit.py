@@ -32,7 +32,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..bricks import SqueezeExcite
-from ..utils import load_pretrained_weights, unwrap_state_dict
+from ..checkpoint import load_pretrained_weights, unwrap_state_dict
 
 
 def make_divisible(value, divisor=8):

@@ -7,9 +7,9 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from .compat import CheckpointError, sync_bn_to_bn
-from .datasets.checks import check_dataset_folders
-from .models.utils import ChannelMismatchError
+from ..compat import CheckpointError, sync_bn_to_bn
+from ..datasets.checks import check_dataset_folders
+from ..models.checks import ChannelMismatchError
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
 

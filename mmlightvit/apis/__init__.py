@@ -1,0 +1,1 @@
+"""Library code behind the tools: what a script would otherwise hold."""
