@@ -21,22 +21,14 @@ RepViT, 256x256 for MobileViT (their ImageNet sizes) unless ``--shape``.
 """
 import argparse
 import copy
-import os.path as osp
-import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools')):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+import torch
 
-import torch  # noqa: E402
-
-from benchmark import fmt_ms, summarize, time_once  # noqa: E402
-from mmlightvit.apis.cli import run_cli  # noqa: E402
-from mmlightvit.models.backbones.mobilevit import (  # noqa: E402
-    MobileViT, convert_mobilevit)
-from mmlightvit.models.backbones.repvit import (RepViT,  # noqa: E402
-                                                convert_repvit)
+from mmlightvit.apis.cli import run_cli
+from mmlightvit.apis.tables import fmt_ms
+from mmlightvit.apis.timing import summarize, time_once
+from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
+from mmlightvit.models.backbones.repvit import RepViT, convert_repvit
 
 REPVIT_ARCHS = ('m0_9', 'm1_0', 'm1_1', 'm1_5', 'm2_3')
 MOBILEVIT_ARCHS = ('xxs', 'xs', 's')
@@ -193,14 +185,14 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     results = {}
-    for name in args.archs:
+    for i, name in enumerate(args.archs, 1):
         shape = tuple(args.shape or DEFAULT_SHAPES[name.split('_')[0]])
         stats, diffs = benchmark_arch(name, shape, args.batch_size,
                                       args.repeat, args.warmup, args.device)
         results[name] = (shape, stats, diffs)
-        print(f'{name}: ours {_cell(stats["ours"])}, timm '
-              f'{_cell(stats["timm"])}, ours/timm {_ratio(stats["ours"])}',
-              flush=True)
+        print(f'[{i}/{len(args.archs)}] {name}: ours {_cell(stats["ours"])}'
+              f', timm {_cell(stats["timm"])}, ours/timm '
+              f'{_ratio(stats["ours"])}', flush=True)
     table = results_table(results)
     device = args.device if args.device != 'cpu' else \
         f'cpu, {torch.get_num_threads()} thread(s)'
@@ -210,6 +202,7 @@ def main(argv=None):
     if args.out:
         with open(args.out, 'w') as f:
             f.write(header + table)
+        print(f'tables written to {args.out}')
     return results
 
 

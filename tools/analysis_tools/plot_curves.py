@@ -4,44 +4,18 @@
         [--keys loss decode.loss_ce ...] [--metrics mIoU ...]
 
 Reads every ``<WORK_DIR>/<timestamp>/vis_data/scalars.json`` (mmengine's
-LocalVisBackend; a resumed run adds a folder, later folders win on the same
-iteration) and draws two panels: the training losses per iteration (default:
-every logged key with 'loss' in its name) and the validation metrics per
-iteration (default: the mmseg / mmdet / mmpretrain metrics found, e.g.
+LocalVisBackend, through :func:`mmlightvit.apis.logs.read_scalars`; a
+resumed run adds a folder, later folders win on the same iteration) and
+draws two panels: the training losses per iteration (default: every logged
+key with 'loss' in its name) and the validation metrics per iteration (default: the mmseg / mmdet / mmpretrain metrics found, e.g.
 mIoU / aAcc / mAcc, coco/bbox_mAP, accuracy/top1). Rendered with
 matplotlib's Agg backend (no display needed).
 """
 import argparse
-import glob
 import os.path as osp
-import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools')):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-from mmlightvit.apis.cli import run_cli  # noqa: E402
-from results_table import METRICS, _read_json_lines  # noqa: E402
-
-
-def read_scalars(work_dir):
-    """``(train, val)``: ``{step: entry}`` of the training log entries
-    (those with a learning rate) and of the validation entries."""
-    paths = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')),
-                   key=lambda p: osp.basename(osp.dirname(osp.dirname(p))))
-    if not paths:
-        raise FileNotFoundError(
-            f'no <timestamp>/vis_data/scalars.json under {work_dir}')
-    train, val = {}, {}
-    for path in paths:
-        for entry in _read_json_lines(path):
-            step = entry.get('step')
-            if step is None:
-                continue
-            (train if 'lr' in entry else val)[step] = entry
-    return train, val
+from mmlightvit.apis.cli import run_cli
+from mmlightvit.apis.logs import METRICS, read_scalars
 
 
 def _series(entries, key):

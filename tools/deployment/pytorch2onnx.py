@@ -29,125 +29,22 @@ RepViT, MobileViT, ExMobileViT) under all three heads with the same outputs.
 
 The check runs the ONNX file with onnxruntime (CPU) and PyTorch on the same
 random input and prints the largest absolute difference; it fails (exit 1)
-when it exceeds ``--rtol`` times the largest absolute PyTorch output.
+when it exceeds ``--rtol`` times the largest absolute PyTorch output. The
+wrappers, the export and the check are :mod:`mmlightvit.apis.export`.
 """
 import argparse
 import os
 import os.path as osp
 import sys
-import warnings
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-for path in (ROOT, osp.join(ROOT, 'tools', 'analysis_tools'),
-             osp.join(ROOT, 'tools', 'deployment')):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+import torch
+from mmengine.config import DictAction
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-
-from get_flops import (build_model, default_input_shape,  # noqa: E402
-                       load_model_config, task_of)
-from mmlightvit.apis.cli import run_cli  # noqa: E402
-from reparameterize import switch_to_deploy  # noqa: E402
-
-DET_OUTPUT_NAMES = ('cls_score', 'bbox_pred', 'centerness')
-DEFAULT_OPSET = {'dynamo': 18, 'legacy': 17}
-
-
-class SegmentorLogits(nn.Module):
-    """Image -> class logits at the input size (mmseg ``encode_decode``)."""
-
-    def __init__(self, model, shape):
-        super().__init__()
-        self.model = model
-        h, w = shape
-        self.metas = [dict(img_shape=(h, w), ori_shape=(h, w),
-                           pad_shape=(h, w), padding_size=[0, 0, 0, 0])]
-
-    def forward(self, x):
-        return self.model.encode_decode(x, self.metas)
-
-
-class DetectorHeadOutputs(nn.Module):
-    """Image -> the head's raw outputs, flattened: all levels of the first
-    output kind (cls scores), then of the second (bbox preds), ..."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        outs = self.model._forward(x)
-        return tuple(t for group in outs for t in group)
-
-
-class ClassifierLogits(nn.Module):
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x, mode='tensor')
-
-
-def export_wrapper(model, task, shape):
-    """``(module, output names)`` of what is exported for ``task``."""
-    if task == 'seg':
-        return SegmentorLogits(model, shape).eval(), ['seg_logits']
-    if task == 'cls':
-        return ClassifierLogits(model).eval(), ['logits']
-    wrapper = DetectorHeadOutputs(model).eval()
-    with torch.no_grad():
-        groups = model._forward(torch.zeros(1, 3, *shape))
-    kinds = [DET_OUTPUT_NAMES[g] if g < len(DET_OUTPUT_NAMES) else f'out{g}'
-             for g in range(len(groups))]
-    names = [f'{kinds[g]}_{i}'
-             for g, group in enumerate(groups) for i in range(len(group))]
-    return wrapper, names
-
-
-def export_onnx(wrapper, x, out, output_names, exporter='dynamo',
-                opset=None):
-    """``torch.onnx.export`` through the chosen exporter (one file)."""
-    opset = opset or DEFAULT_OPSET[exporter]
-    kwargs = dict(input_names=['input'], output_names=output_names,
-                  opset_version=opset)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # tracer / deprecation chatter
-        with torch.no_grad():
-            if exporter == 'dynamo':
-                torch.onnx.export(wrapper, (x, ), out, dynamo=True,
-                                  external_data=False, **kwargs)
-            else:
-                torch.onnx.export(wrapper, (x, ), out, dynamo=False,
-                                  **kwargs)
-    return opset
-
-
-def onnxruntime_outputs(path, x):
-    import onnxruntime as ort
-    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-    name = session.get_inputs()[0].name
-    return session.run(None, {name: x.numpy()})
-
-
-def compare(torch_outs, ort_outs):
-    """``(max abs difference, max abs PyTorch value)`` over all outputs."""
-    if len(torch_outs) != len(ort_outs):
-        raise RuntimeError(f'PyTorch gives {len(torch_outs)} outputs, '
-                           f'onnxruntime {len(ort_outs)}')
-    diff = scale = 0.
-    for t, o in zip(torch_outs, ort_outs):
-        t = t.detach().cpu().numpy()
-        if t.shape != o.shape:
-            raise RuntimeError(f'output shape {o.shape} != PyTorch {t.shape}')
-        diff = max(diff, float(np.abs(t - o).max()))
-        scale = max(scale, float(np.abs(t).max()))
-    return diff, scale
+from mmlightvit.apis import export
+from mmlightvit.apis.cli import run_cli
+from mmlightvit.apis.model import (build_model, default_input_shape,
+                                   load_model_config, parse_shape, task_of)
+from mmlightvit.apis.reparam import switch_to_deploy
 
 
 def parse_args(argv=None):
@@ -172,11 +69,10 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    if args.shape is not None:
-        if len(args.shape) not in (1, 2):
-            parser.error('--shape takes H W or one side')
-        args.shape = tuple(args.shape * 2 if len(args.shape) == 1
-                           else args.shape)
+    try:
+        args.shape = parse_shape(args.shape)
+    except ValueError as e:
+        parser.error(str(e))
     return args
 
 
@@ -188,17 +84,18 @@ def main(argv=None):
     model = build_model(cfg, checkpoint=args.checkpoint)
     switched = switch_to_deploy(model) if args.deploy else []
     model.eval()
-    wrapper, names = export_wrapper(model, task, shape)
+    wrapper, names = export.export_wrapper(model, task, shape)
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
     x = torch.randn(1, 3, *shape)
-    opset = export_onnx(wrapper, x, args.out, names, args.exporter,
-                        args.opset)
+    opset = export.export_onnx(wrapper, x, args.out, names, args.exporter,
+                               args.opset)
     with torch.no_grad():
         torch_outs = wrapper(x)
     torch_outs = [torch_outs] if torch.is_tensor(torch_outs) \
         else list(torch_outs)
-    diff, scale = compare(torch_outs, onnxruntime_outputs(args.out, x))
+    diff, scale = export.compare(
+        torch_outs, export.onnxruntime_outputs(args.out, x))
     shapes = ', '.join(f'{n} {tuple(t.shape)}'
                        for n, t in zip(names, torch_outs))
     print(f'exported {task} model ({args.exporter} exporter, opset {opset}'

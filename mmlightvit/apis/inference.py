@@ -1,0 +1,167 @@
+"""One image through a config and checkpoint with the toolboxes' own
+inferencers (mmseg ``MMSegInferencer``, mmdet ``DetInferencer``, mmpretrain
+``ImageClassificationInferencer``), and the ground truth of that image when
+the user has it (``demo/image_demo.py``)."""
+import copy
+import json
+import os.path as osp
+
+import numpy as np
+from mmengine.registry import DATASETS, init_default_scope
+from PIL import Image
+
+from .model import load_model_config, task_of, test_pipeline
+
+# pipeline steps that read or check ground truth: a lone image has none
+_GT_STEPS = ('Annotations', 'CheckSegLabels', 'CheckBoxes')
+
+
+def inference_config(cfg):
+    """A copy of ``cfg`` whose test pipeline suits a lone image: the steps
+    that read or check ground truth dropped, the checking image loader
+    (``CheckedLoadImageFromFile``) as mmcv's ``LoadImageFromFile``, which
+    the inferencers look for."""
+    cfg = copy.deepcopy(cfg)
+    pipeline = []
+    for t in test_pipeline(cfg):
+        kind = str(t.get('type', '')).split('.')[-1]
+        if any(kind.endswith(s) for s in _GT_STEPS):
+            continue
+        if kind == 'CheckedLoadImageFromFile':
+            t = dict(t, type='LoadImageFromFile')
+            t.pop('on_error', None)
+        pipeline.append(t)
+    for key in ('test_dataloader', 'val_dataloader'):
+        if cfg.get(key):
+            dataset = cfg[key].dataset
+            while 'pipeline' not in dataset and 'dataset' in dataset:
+                dataset = dataset.dataset
+            dataset.pipeline = pipeline
+    cfg.test_dataloader = cfg.get('test_dataloader') or cfg.val_dataloader
+    cfg.test_pipeline = pipeline
+    return cfg
+
+
+def _dataset_cfg(cfg):
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    dataset = loader.get('dataset', {})
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    return dataset
+
+
+def dataset_meta_from_config(cfg):
+    """Classes and palette of the config's test dataset (its class's
+    METAINFO, updated by the config's ``metainfo``)."""
+    init_default_scope(cfg.default_scope)
+    dataset = _dataset_cfg(cfg)
+    cls = DATASETS.get(dataset.get('type', '')) if dataset else None
+    meta = dict(getattr(cls, 'METAINFO', {}) or {})
+    meta.update(dataset.get('metainfo') or {})
+    return {k: meta.get(k) for k in ('classes', 'palette')}
+
+
+def predict(image, config, checkpoint, device='cpu', cfg_options=None):
+    """Run the toolbox's inferencer of ``config`` (path or Config) with the
+    weights of ``checkpoint`` on the image file ``image``.
+
+    Returns a dict: task, sample (the toolbox's data sample), classes,
+    palette (from the checkpoint's ``dataset_meta``, else the config's
+    dataset), cfg (the config used).
+    """
+    for path, what in ((image, 'image'), (checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{what} {path} does not exist')
+    cfg = inference_config(load_model_config(config, cfg_options))
+    task = task_of(cfg)
+    if task == 'seg':
+        from mmseg.apis import MMSegInferencer
+        inferencer = MMSegInferencer(model=cfg, weights=checkpoint,
+                                     device=device)
+        sample = inferencer(image, return_datasamples=True)
+    elif task == 'det':
+        from mmdet.apis import DetInferencer
+        inferencer = DetInferencer(model=cfg, weights=checkpoint,
+                                   device=device, show_progress=False)
+        sample = inferencer(image, return_datasamples=True,
+                            no_save_vis=True)['predictions'][0]
+    else:
+        from mmpretrain.apis import ImageClassificationInferencer
+        inferencer = ImageClassificationInferencer(
+            model=cfg, pretrained=checkpoint, device=device)
+        sample = inferencer(image, return_datasamples=True)[0]
+    meta = dataset_meta_from_config(cfg)
+    saved = _checkpoint_dataset_meta(checkpoint)
+    meta.update({k: v for k, v in saved.items() if v})
+    return dict(task=task, sample=sample, cfg=cfg, **meta)
+
+
+def _checkpoint_dataset_meta(checkpoint):
+    """``meta.dataset_meta`` (classes, palette) saved with a checkpoint by
+    training, else empty."""
+    from ..compat import load_local_checkpoint
+    meta = (load_local_checkpoint(checkpoint, map_location='cpu').get(
+        'meta') or {}).get('dataset_meta') or {}
+    return {k: meta.get(k) for k in ('classes', 'palette')}
+
+
+def reduce_zero_label(cfg):
+    """Whether the config's annotations shift labels down by one (0 =
+    ignored, ADE20K's convention): from its ``LoadAnnotations``, else its
+    dataset."""
+    for t in test_pipeline(cfg) + list(_dataset_cfg(cfg).get('pipeline', [])):
+        if isinstance(t, dict) and 'reduce_zero_label' in t:
+            return bool(t['reduce_zero_label'])
+    return bool(_dataset_cfg(cfg).get('reduce_zero_label', False))
+
+
+def load_ground_truth(task, gt, image, classes=None, zero_label=False):
+    """The ground truth of ``image`` in the form
+    :func:`mmlightvit.visualization.paint` takes.
+
+    ``gt``: segmentation, the label PNG of the image (shifted down by one
+    with 0 ignored when ``zero_label``); detection, a COCO JSON file holding
+    the image (found by file name; categories matched to ``classes`` by
+    name); classification, a class name or index.
+    """
+    if task == 'cls':
+        names = [str(c) for c in classes or []]
+        if gt in names:
+            return names.index(gt)
+        if str(gt).isdigit():
+            return int(gt)
+        raise ValueError(f'--gt {gt}: not a class index or one of the '
+                         f'{len(names)} class names')
+    if not osp.isfile(gt):
+        raise FileNotFoundError(f'ground truth {gt} does not exist')
+    if task == 'seg':
+        labels = np.asarray(Image.open(gt)).astype(np.int64)
+        if labels.ndim != 2:
+            raise ValueError(f'{gt}: a label map has one channel, this one '
+                             f'has shape {labels.shape}')
+        if zero_label:
+            labels = np.where(labels == 0, 255, labels - 1)
+            labels[labels == 254] = 255
+        return labels
+    with open(gt) as f:
+        coco = json.load(f)
+    name = osp.basename(image)
+    ids = [im['id'] for im in coco.get('images', [])
+           if osp.basename(im.get('file_name', '')) == name]
+    if not ids:
+        raise ValueError(f'{gt} has no image named {name}')
+    names = [str(c) for c in classes or []]
+    category = {c['id']: c['name'] for c in coco.get('categories', [])}
+    bboxes, labels = [], []
+    for ann in coco.get('annotations', []):
+        if ann.get('image_id') != ids[0] or ann.get('iscrowd', 0):
+            continue
+        cat = category.get(ann['category_id'])
+        if cat not in names:
+            raise ValueError(f'{gt}: category {cat!r} is not one of the '
+                             f"model's classes")
+        x, y, w, h = ann['bbox']
+        bboxes.append([x, y, x + w, y + h])
+        labels.append(names.index(cat))
+    return dict(bboxes=np.array(bboxes, np.float64).reshape(-1, 4),
+                labels=np.array(labels, np.int64))

@@ -1,0 +1,132 @@
+"""A config's model for the analysis and deployment tools: the config loaded
+for one process, the input shape the tools count and time at, the model
+built (with a checkpoint's weights or as initialised)."""
+import copy
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+from mmengine.runner import load_checkpoint
+
+from ..compat import sync_bn_to_bn
+
+TASKS = {'mmseg': 'seg', 'mmdet': 'det', 'mmpretrain': 'cls'}
+SEG_SHAPE = (512, 512)
+CLS_SHAPE = (224, 224)
+DET_SHAPE = (800, 1333)  # when the test pipeline names no scale
+
+
+def load_model_config(config, cfg_options=None):
+    """An mmengine Config from a file (or a copy of a Config) with
+    ``cfg_options`` merged and SyncBN turned into BN (the tools run in one
+    process)."""
+    if isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    else:
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'config file {config} does not exist')
+        cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get('default_scope') not in TASKS:
+        raise ValueError(f'{cfg.filename}: default_scope must be one of '
+                         f'{tuple(TASKS)}, got {cfg.get("default_scope")!r}')
+    cfg.model = sync_bn_to_bn(cfg.model)
+    return cfg
+
+
+def task_of(cfg):
+    """'seg', 'det' or 'cls', from the config's default_scope."""
+    return TASKS[cfg.default_scope]
+
+
+def test_pipeline(cfg):
+    """The transforms of the config's test (else val) dataset, looking
+    through dataset wrappers; else its ``test_pipeline``."""
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader') or {}
+    dataset = loader.get('dataset', {}) if hasattr(loader, 'get') else {}
+    while isinstance(dataset, dict) and 'pipeline' not in dataset \
+            and isinstance(dataset.get('dataset'), dict):
+        dataset = dataset['dataset']
+    pipeline = dataset.get('pipeline') if isinstance(dataset, dict) else None
+    return list(pipeline or cfg.get('test_pipeline') or [])
+
+
+def flat_transforms(pipeline):
+    """Every transform dict of ``pipeline``, including those inside
+    wrappers (TTA, RandomChoice...)."""
+    for t in pipeline:
+        if not isinstance(t, dict):
+            continue
+        yield t
+        for key in ('transforms', 'transforms_list'):
+            inner = t.get(key)
+            if isinstance(inner, (list, tuple)):
+                flat = []
+                for x in inner:
+                    flat.extend(x if isinstance(x, (list, tuple)) else [x])
+                yield from flat_transforms(flat)
+
+
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def default_input_shape(cfg):
+    """(H, W) the tools count and time at: segmentation 512x512, detection
+    the test scale (padded to the preprocessor's ``pad_size_divisor``),
+    classification the test crop, else 224x224."""
+    task = task_of(cfg)
+    if task == 'seg':
+        return SEG_SHAPE
+    transforms = list(flat_transforms(test_pipeline(cfg)))
+    if task == 'det':
+        shape = DET_SHAPE
+        for t in transforms:
+            if t.get('scale') is not None and 'Resize' in t.get('type', ''):
+                w, h = _pair(t['scale'])  # mmdet/mmcv scales are (w, h)
+                shape = (h, w)
+                break
+        preprocessor = cfg.model.get('data_preprocessor') or {}
+        divisor = preprocessor.get('pad_size_divisor', 1) or 1
+        return tuple(-(-s // divisor) * divisor for s in shape)
+    for t in transforms:
+        for key in ('crop_size', 'size'):
+            if t.get(key) is not None and 'Crop' in t.get('type', ''):
+                w, h = _pair(t[key])
+                return (h, w)
+    return CLS_SHAPE
+
+
+def parse_shape(values):
+    """``--shape`` values: ``None``, one side or H W -> ``(H, W)``."""
+    if values is None:
+        return None
+    values = list(values)
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise ValueError(f'--shape takes H W or one side (positive), got '
+                         f'{" ".join(map(str, values))}')
+    return tuple(values * 2 if len(values) == 1 else values)
+
+
+def build_model(cfg, device='cpu', with_aux=False, checkpoint=None):
+    """The config's model in eval mode on ``device``, with the weights of
+    ``checkpoint`` (loaded by mmengine, non-strict) or as initialised by the
+    constructors (no pretrained loading); segmentors lose their auxiliary
+    head (after loading) unless ``with_aux``."""
+    cfg = copy.deepcopy(cfg)
+    init_default_scope(cfg.default_scope)
+    if task_of(cfg) == 'seg':
+        cfg.model.pop('pretrained', None)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    if not with_aux and getattr(model, 'auxiliary_head', None) is not None:
+        model.auxiliary_head = None
+    return model.to(device).eval()
+
+
+def num_params(module):
+    return sum(p.numel() for p in module.parameters())
