@@ -1,45 +1,105 @@
-"""The compatibility layer: every fix this project needs on mmengine 0.10.7 /
-mmcv 2.1.0 / torch 2.14, in one place. Imported (and applied) by
-``import mmlightvit``; nothing in site-packages is edited.
+"""The compatibility layer: every change this project makes to mmengine 0.10.7
+/ mmcv 2.1.0 / torch 2.14, in one place. ``import mmlightvit`` applies them;
+nothing in site-packages is edited. Each patch below is a plain function
+assigned in place of mmengine's, listed here:
 
-1. Checkpoints. torch >= 2.6 loads with ``weights_only=True``, which refuses
-   mmengine's own training checkpoints (they pickle ``HistoryBuffer`` and numpy
-   arrays), so ``--resume``, ``tools/test.py CONFIG CKPT``, ``load_from`` and
-   ``init_cfg=Pretrained`` all fail. Turning ``weights_only`` off would let a
-   checkpoint run arbitrary code. Instead, local checkpoints are loaded with
-   ``weights_only=True`` plus exactly the globals that mmengine checkpoints
-   hold; ``builtins.getattr`` is admitted only as a function that returns the
-   statistics methods of ``HistoryBuffer``. Anything else is refused with an
-   error that names the file.
-2. SyncBN. Configs written with ``SyncBN`` (the official recipes are) run in a
-   single process: :func:`sync_bn_to_bn` rewrites them to ``BN`` there (the
-   tools call it when no distributed launcher is used, and on machines without
-   CUDA, where torch has no SyncBN: each process then normalises its own batch).
-3. Distributed training without GPUs. mmengine's ``_init_dist_pytorch`` calls
-   ``torch.cuda.set_device`` unconditionally and its DDP wrapper passes
-   ``device_ids=[LOCAL_RANK]``; without CUDA both fail. Here the process group
-   is started on gloo without touching CUDA, and DDP gets ``device_ids=None``.
+Loading checkpoints (torch >= 2.6 loads with ``weights_only=True``, which
+refuses mmengine's own training checkpoints: they pickle ``HistoryBuffer`` and
+numpy arrays; turning it off would let a checkpoint run code):
+
+* ``CheckpointLoader`` schemes ``''`` (local paths), ``http://``/``https://``,
+  ``s3://``/``petrel://`` (mmengine's file backends), ``torchvision://``/
+  ``modelzoo://``/``open-mmlab://``/``openmmlab://``/``mmcls://`` (mmengine's
+  model-zoo tables) are re-registered with :func:`load_checkpoint_file`'s
+  loaders. Every source ends in one unpickler: ``weights_only=True`` plus
+  exactly the globals mmengine checkpoints hold (numpy 1.x and 2.x module
+  paths; ``builtins.getattr`` only as a function returning the statistics
+  methods of ``HistoryBuffer``). URLs are downloaded into torch hub's cache
+  (``torch.hub.get_dir()/checkpoints/<name>``; the hash in a name like
+  ``x-<sha256 prefix>.pth`` is checked), a cached file is used without
+  network. So ``--resume``, ``load_from``, ``tools/test.py CONFIG CKPT``,
+  ``init_cfg=Pretrained`` and the project's tools all refuse a checkpoint
+  that would run code, with one line naming the file. (``pavi://`` keeps
+  mmengine's loader: torch's default ``weights_only=True``.)
+
+Saving checkpoints (mmengine writes in place, and with ``max_keep_ckpts``
+deletes the old checkpoint before writing the new one):
+
+* ``mmengine.runner.runner.save_checkpoint`` (what ``Runner.save_checkpoint``
+  calls) and ``mmengine.runner.checkpoint.save_checkpoint``:
+  :func:`save_checkpoint`, atomic for local files (temporary file in the same
+  folder, flush + fsync, rename); a full disk stops with one line naming the
+  file and the space it needs.
+* ``CheckpointHook._save_checkpoint_with_step``: checkpoint first, then
+  ``last_checkpoint`` (atomically, relative to the work dir), only then the
+  checkpoints beyond ``max_keep_ckpts`` are deleted.
+* ``CheckpointHook._save_best_checkpoint``: the previous best checkpoint is
+  deleted only after the new one is written.
+
+Resuming:
+
+* ``Runner.load_or_resume``: ``resume=True`` without a file continues from
+  ``last_checkpoint`` (relative or absolute) or, without a usable one, from
+  the newest complete ``iter_*``/``epoch_*`` checkpoint; a file that is not a
+  training checkpoint stops with one line (:mod:`mmlightvit.engine`).
+* ``Runner.train``: the main process holds the work dir's lock
+  (``train.lock``) while it trains; a second run on the same work dir stops.
+
+Devices:
+
+* ``mmengine.dist.utils._init_dist_pytorch``: without CUDA the process group
+  starts on gloo without touching CUDA.
+* ``MMDistributedDataParallel.__init__``: without CUDA, ``device_ids=None``.
+
+And one function the tools call: :func:`sync_bn_to_bn` (configs written with
+``SyncBN`` run in a single process / without CUDA as ``BN``). mmdet 3.3.0's
+``SSDHead`` cannot predict (no ``loss_cls``): that fix is a registered head,
+``mmlightvit.models.ssdlite_head.SSDLiteHead``, not a patch.
 """
+import contextlib
+import errno
+import io
+import logging
+import os
 import os.path as osp
 import pickle
+import re
 import zipfile
+from http.client import HTTPException
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
 import torch.distributed as torch_dist
+from mmengine.dist import get_dist_info, is_main_process
 from mmengine.dist import utils as dist_utils
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.model.wrappers import MMDistributedDataParallel
+from mmengine.runner import Runner
+from mmengine.runner import checkpoint as mmengine_checkpoint
+from mmengine.runner import runner as mmengine_runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['CheckpointError', 'load_local_checkpoint', 'sync_bn_to_bn']
+__all__ = [
+    'CheckpointError', 'UnsafeCheckpointError', 'load_checkpoint_file',
+    'load_from_local', 'load_local_checkpoint', 'load_from_http',
+    'hub_cache_path', 'save_checkpoint', 'write_file_atomically',
+    'read_last_checkpoint', 'write_last_checkpoint', 'sync_bn_to_bn'
+]
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint file that cannot or must not be loaded."""
+    """A checkpoint that cannot or must not be loaded, or cannot be saved."""
 
 
+class UnsafeCheckpointError(CheckpointError):
+    """A checkpoint refused because it holds objects that could run code."""
+
+
+# ------------------------------------------------------------------ loading
 _HISTORY_BUFFER_STATS = frozenset({'min', 'max', 'mean', 'current'})
 
 
@@ -58,9 +118,10 @@ def _history_buffer_getattr(obj, name):
 
 
 def _checkpoint_globals():
-    """The (module, name) pairs an mmengine 0.10.7 checkpoint pickles beyond
-    torch's own weights-only defaults."""
-    np_core = np._core if hasattr(np, '_core') else np.core
+    """The globals an mmengine checkpoint pickles beyond torch's own
+    weights-only defaults; numpy's array functions under the module paths of
+    numpy 2.x (``numpy._core``) and 1.x (``numpy.core``) alike."""
+    multiarray = np._core.multiarray
     dtype_classes = {type(np.dtype(t)) for t in np.sctypeDict.values()}
     return [
         HistoryBuffer,
@@ -68,45 +129,17 @@ def _checkpoint_globals():
         np.ndarray,
         np.dtype,
         *sorted(dtype_classes, key=lambda c: c.__name__),
-        (np_core.multiarray._reconstruct,
-         f'{np_core.__name__}.multiarray._reconstruct'),
-        (np_core.multiarray.scalar, f'{np_core.__name__}.multiarray.scalar'),
+        *[(getattr(multiarray, name), f'{module}.multiarray.{name}')
+          for module in ('numpy._core', 'numpy.core')
+          for name in ('_reconstruct', 'scalar')],
     ]
 
 
-def load_local_checkpoint(filename, map_location=None):
-    """Load a checkpoint file with ``weights_only=True`` and mmengine's globals.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        CheckpointError: the file holds objects a checkpoint must not hold,
-            or it is truncated / corrupt. The message names the file.
-    """
-    filename = osp.expanduser(str(filename))
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename} can not be found')
-    try:
-        with torch.serialization.safe_globals(_checkpoint_globals()):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        reason = _unpickler_reason(e)
-        if any(word in reason for word in _REFUSALS):
-            raise CheckpointError(
-                f'refused to load checkpoint {filename}: it holds Python '
-                f'objects that mmengine checkpoints do not ({reason}). Only '
-                'tensors, numpy arrays and mmengine logging state are '
-                'loaded; if you trust this file, load it yourself with '
-                'torch.load(weights_only=False) and save its state_dict.'
-            ) from None
-        raise CheckpointError(
-            f'checkpoint {filename} is truncated or corrupt ({reason})'
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
-        raise CheckpointError(
-            f'checkpoint {filename} is truncated or corrupt '
-            f'({_first_line(e)})') from None
-
+# How a file starts: a torch zip archive, a legacy (torch < 1.6) torch file
+# (a pickled magic number first), or some other pickle.
+_ZIP_MAGIC = b'PK\x03\x04'
+_LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
+_PICKLE_PROTO = b'\x80'
 
 # Words of torch's weights-only unpickler when it meets a forbidden object
 # (as opposed to bytes that are not a pickle at all).
@@ -129,12 +162,387 @@ def _unpickler_reason(exc):
     return ' '.join(text.split()) or type(exc).__name__
 
 
-# mmengine resolves every local path ('' prefix) through this loader:
-# Runner.resume, load_from, tools/test.py, init_cfg=Pretrained.
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_local_checkpoint, force=True)
+def _refused(name, reason):
+    return UnsafeCheckpointError(
+        f'refused to load checkpoint {name}: {reason}. Only tensors, numpy '
+        'arrays and mmengine logging state are loaded; if you trust this '
+        'file, load it yourself with torch.load(weights_only=False) and save '
+        'its state_dict.')
 
 
+def _check_file_kind(head, name):
+    """Refuse, by its first bytes, a file that is no torch checkpoint."""
+    if not head:
+        raise CheckpointError(f'checkpoint {name} is empty (0 bytes): '
+                              'truncated or corrupt')
+    if head.startswith((_ZIP_MAGIC, _LEGACY_MAGIC[:len(head)])):
+        return
+    if head.startswith(_PICKLE_PROTO):
+        raise _refused(name, 'it is a plain Python pickle, not a torch '
+                       'checkpoint, and unpickling it could run code')
+    raise CheckpointError(
+        f'{name} is not a checkpoint: a torch checkpoint is a zip archive '
+        f'(or a legacy torch pickle), this file starts with {head[:16]!r}')
+
+
+def _torch_load(source, name, map_location=None):
+    """``torch.load(source, weights_only=True)`` with mmengine's globals.
+
+    ``source`` is a path or a binary file object; ``name`` says in messages
+    where it came from (a path, a URL)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, 'rb') as f:
+            head = f.read(16)
+    else:
+        head = source.read(16)
+        source.seek(0)
+    _check_file_kind(head, name)
+    try:
+        with torch.serialization.safe_globals(_checkpoint_globals()):
+            return torch.load(
+                source, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        reason = _unpickler_reason(e)
+        if any(word in reason for word in _REFUSALS):
+            raise _refused(name, f'it holds Python objects that mmengine '
+                           f'checkpoints do not ({reason})') from None
+        raise CheckpointError(
+            f'checkpoint {name} is truncated or corrupt ({reason})') from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
+            KeyError) as e:
+        raise CheckpointError(f'checkpoint {name} is truncated or corrupt '
+                              f'({_first_line(e)})') from None
+
+
+def load_from_local(filename, map_location=None):
+    """Load a local checkpoint file with ``weights_only=True`` and
+    mmengine's globals.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: the file holds objects a checkpoint must not
+            hold (it could run code). The message names the file.
+        CheckpointError: the file is no checkpoint, or truncated / corrupt.
+    """
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} can not be found')
+    return _torch_load(filename, filename, map_location)
+
+
+load_local_checkpoint = load_from_local  # the name the tools know
+
+
+def hub_cache_path(url):
+    """Where torch hub keeps the download of ``url``:
+    ``torch.hub.get_dir()/checkpoints/<file name of the URL>``."""
+    return osp.join(torch.hub.get_dir(), 'checkpoints',
+                    osp.basename(urlparse(url).path))
+
+
+def _download(url):
+    """The local copy of ``url`` in torch hub's cache, downloaded first when
+    it is not there (progress bar on a terminal; the hash prefix of a name
+    like ``x-<sha256 prefix>.pth`` checked, as torch hub's
+    ``check_hash``)."""
+    path = hub_cache_path(url)
+    if osp.isfile(path):
+        return path
+    match = torch.hub.HASH_REGEX.search(osp.basename(path))
+    try:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        torch.hub.download_url_to_file(
+            url, path, match.group(1) if match else None,
+            progress=os.isatty(0))
+    except (OSError, HTTPException, RuntimeError) as e:  # offline, 404, hash
+        raise CheckpointError(
+            f'could not download {url} ({_first_line(e)}): put the file at '
+            f'{path} (or pass a local copy, e.g. --cfg-options '
+            'model.backbone.init_cfg.checkpoint=PATH)') from None
+    return path
+
+
+def load_from_http(url, map_location=None):
+    """A checkpoint by URL: through torch hub's cache (rank 0 downloads,
+    the other ranks wait), then :func:`load_from_local`."""
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        path = _download(url)
+    if world_size > 1:
+        torch_dist.barrier()
+        path = _download(url)
+    return _torch_load(path, f'{path} (from {url})', map_location)
+
+
+def load_from_backend(filename, map_location=None):
+    """A checkpoint on one of mmengine's file backends (``s3://``,
+    ``petrel://``): its bytes through the backend's ``get``, then the same
+    unpickler."""
+    data = get_file_backend(filename).get(filename)
+    with io.BytesIO(data) as buffer:
+        return _torch_load(buffer, filename, map_location)
+
+
+def load_from_model_zoo(filename, map_location=None):
+    """``torchvision://NAME`` (``modelzoo://``), ``open-mmlab://NAME``
+    (``openmmlab://``) and ``mmcls://NAME``: the URL (or file) of NAME in
+    mmengine's tables, loaded by :func:`load_checkpoint_file`."""
+    scheme, name = filename.split('://', 1)
+    if scheme in ('torchvision', 'modelzoo'):
+        table = mmengine_checkpoint.get_torchvision_models()
+    elif scheme == 'mmcls':
+        table = mmengine_checkpoint.get_mmcls_models()
+    else:
+        table = mmengine_checkpoint.get_external_models()
+        name = mmengine_checkpoint.get_deprecated_model_names().get(
+            name, name)
+    if name not in table:
+        raise CheckpointError(f'{filename}: mmengine knows no {scheme} '
+                              f'model named {name!r}')
+    location = table[name]
+    if not location.startswith(('http://', 'https://')):
+        location = osp.join(mmengine_checkpoint._get_mmengine_home(), location)
+    checkpoint = load_checkpoint_file(location, map_location)
+    if scheme == 'mmcls':
+        checkpoint = mmengine_checkpoint._process_mmcls_checkpoint(checkpoint)
+    return checkpoint
+
+
+# (prefixes as mmengine's CheckpointLoader matches them, loader); '' last.
+_LOADERS = (
+    (('http://', 'https://'), load_from_http),
+    ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'), load_from_backend),
+    (('torchvision://', 'modelzoo://', 'open-mmlab://', 'openmmlab://',
+      'mmcls://'), load_from_model_zoo),
+    (('', ), load_from_local),
+)
+
+
+def load_checkpoint_file(filename, map_location=None):
+    """Load a checkpoint from a local path, a URL, an mmengine file backend
+    or an mmengine model-zoo name, always with the weights-only unpickler
+    and mmengine's globals (the same as mmengine's ``_load_checkpoint``
+    after ``import mmlightvit``)."""
+    filename = str(filename)
+    for prefixes, loader in _LOADERS:
+        if any(re.match(prefix, filename) for prefix in prefixes):
+            return loader(filename, map_location)
+
+
+for _prefixes, _loader in _LOADERS:
+    CheckpointLoader.register_scheme(_prefixes, _loader, force=True)
+
+# ------------------------------------------------------------------- saving
+_CHUNK = 1 << 24
+
+
+def _write_all(f, data):
+    """Write ``data`` to ``f`` in chunks (tests replace this to stop a
+    writer part-way)."""
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start:start + _CHUNK])
+
+
+def _size(num_bytes):
+    return f'{num_bytes / 2**20:.1f} MiB'
+
+
+def write_file_atomically(data, filename):
+    """Write ``data`` (bytes) to ``filename`` so that ``filename`` is either
+    its old self or complete: a temporary file in the same folder, flushed
+    and fsynced, renamed over it. A full disk raises :class:`CheckpointError`
+    naming the file and the space it needs, and leaves nothing behind."""
+    folder = osp.dirname(osp.abspath(filename))
+    os.makedirs(folder, exist_ok=True)
+    tmp = f'{filename}.tmp'
+    stat = os.statvfs(folder)
+    free = stat.f_bavail * stat.f_frsize
+    try:
+        if len(data) > free:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        with open(tmp, 'wb') as f:
+            _write_all(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise CheckpointError(
+                f'no space left to write {filename}: it needs '
+                f'{_size(len(data))}, {_size(free)} were free in {folder}; '
+                'the file was not written and nothing else changed') from None
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_mmengine_save_checkpoint = mmengine_checkpoint.save_checkpoint
+
+
+def save_checkpoint(checkpoint, filename, file_client_args=None,
+                    backend_args=None):
+    """mmengine's ``save_checkpoint``, atomic for local files
+    (:func:`write_file_atomically`)."""
+    backend = get_file_backend(filename, backend_args=backend_args)
+    if file_client_args is not None or not isinstance(backend, LocalBackend):
+        return _mmengine_save_checkpoint(checkpoint, filename,
+                                         file_client_args, backend_args)
+    with io.BytesIO() as f:
+        torch.save(checkpoint, f)
+        write_file_atomically(f.getvalue(), filename)
+
+
+mmengine_runner.save_checkpoint = save_checkpoint
+mmengine_checkpoint.save_checkpoint = save_checkpoint
+
+LAST_CHECKPOINT = 'last_checkpoint'
+
+
+def write_last_checkpoint(work_dir, checkpoint):
+    """Point ``work_dir/last_checkpoint`` at ``checkpoint`` (atomically):
+    relative to ``work_dir`` when inside it, so that a moved work dir
+    resumes."""
+    if '://' not in checkpoint:
+        path = osp.abspath(checkpoint)
+        inside = osp.commonpath([path, osp.abspath(work_dir)])
+        if inside == osp.abspath(work_dir):
+            checkpoint = osp.relpath(path, work_dir)
+    write_file_atomically(checkpoint.encode(),
+                          osp.join(work_dir, LAST_CHECKPOINT))
+
+
+def read_last_checkpoint(work_dir):
+    """The checkpoint ``work_dir/last_checkpoint`` names (relative names are
+    taken relative to ``work_dir``, absolute ones and URLs as they are);
+    None when the file is missing or empty."""
+    path = osp.join(work_dir, LAST_CHECKPOINT)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        name = f.read().strip()
+    if not name:
+        print_log(f'{path} is empty: it names no checkpoint',
+                  logger='current', level=logging.WARNING)
+        return None
+    if '://' in name or osp.isabs(name):
+        return name
+    return osp.join(work_dir, name)
+
+
+def _remove_checkpoint(backend, path):
+    if backend.isfile(path):
+        backend.remove(path)
+    elif backend.isdir(path):  # deepspeed checkpoints are folders
+        backend.rmtree(path)
+
+
+def _save_checkpoint_with_step(self, runner, step, meta):
+    """``CheckpointHook._save_checkpoint_with_step`` in a safe order: write
+    the checkpoint, then ``last_checkpoint``, then delete the ones beyond
+    ``max_keep_ckpts``."""
+    outdated = []
+    ids = self.keep_ckpt_ids if self.max_keep_ckpts > 0 else None
+    if ids is not None and (not ids or ids[-1] != step):
+        while len(ids) >= self.max_keep_ckpts:
+            outdated.append(ids.popleft())
+        ids.append(step)
+        runner.message_hub.update_info('keep_ckpt_ids', list(ids))
+    filename = self.filename_tmpl.format(step)
+    self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+    runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+    runner.save_checkpoint(
+        self.out_dir, filename, self.file_client_args,
+        save_optimizer=self.save_optimizer,
+        save_param_scheduler=self.save_param_scheduler, meta=meta,
+        by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+    if not is_main_process():
+        return
+    write_last_checkpoint(runner.work_dir, self.last_ckpt)
+    for old in outdated:
+        _remove_checkpoint(
+            self.file_backend,
+            self.file_backend.join_path(self.out_dir,
+                                        self.filename_tmpl.format(old)))
+
+
+class _RemovalsLater:
+    """A hook's file backend whose ``remove``/``rmtree`` only note the path
+    (the caller removes them once the new checkpoint is written)."""
+
+    def __init__(self, backend):
+        self.backend, self.paths = backend, []
+
+    def remove(self, path):
+        self.paths.append(path)
+
+    rmtree = remove
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+
+_mmengine_save_best_checkpoint = CheckpointHook._save_best_checkpoint
+
+
+def _save_best_checkpoint(self, runner, metrics):
+    """``CheckpointHook._save_best_checkpoint`` that deletes the previous
+    best checkpoint only after the new one is written."""
+    backend = self.file_backend
+    self.file_backend = later = _RemovalsLater(backend)
+    try:
+        _mmengine_save_best_checkpoint(self, runner, metrics)
+    finally:
+        self.file_backend = backend
+    for path in later.paths:
+        _remove_checkpoint(backend, path)
+
+
+CheckpointHook._save_checkpoint_with_step = _save_checkpoint_with_step
+CheckpointHook._save_best_checkpoint = _save_best_checkpoint
+
+# ----------------------------------------------------------------- resuming
+_runner_load_or_resume = Runner.load_or_resume
+
+
+def _load_or_resume(self):
+    """``Runner.load_or_resume`` that resumes only from a complete training
+    checkpoint: the one given, or the one :func:`mmlightvit.engine.
+    find_resume_checkpoint` finds in the work dir (none: a fresh start)."""
+    from .engine import check_training_checkpoint, find_resume_checkpoint
+    if self._resume and not self._has_loaded:
+        if self._load_from is None:
+            self._load_from = find_resume_checkpoint(self.work_dir)
+            self._resume = self._load_from is not None
+        else:
+            check_training_checkpoint(self._load_from)
+    return _runner_load_or_resume(self)
+
+
+_runner_train = Runner.train
+
+
+def _train(self):
+    """``Runner.train`` with the work dir locked by the main process
+    (:func:`mmlightvit.engine.work_dir_lock`)."""
+    from .engine import work_dir_lock
+    lock = work_dir_lock(self.work_dir) if is_main_process() else \
+        contextlib.nullcontext()
+    with lock:
+        return _runner_train(self)
+
+
+Runner.load_or_resume = _load_or_resume
+Runner.train = _train
+
+
+# ----------------------------------------------------------------- devices
 def sync_bn_to_bn(cfg):
     """Return ``cfg`` (a dict/list tree) with every ``SyncBN`` norm replaced
     by ``BN``, for runs in a single process."""
@@ -163,78 +571,16 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
     torch_dist.init_process_group(backend='gloo', **kwargs)
 
 
-dist_utils._init_dist_pytorch = _init_dist_pytorch
-
 _ddp_init = MMDistributedDataParallel.__init__
 
 
 def _ddp_init_any_device(self, module, *args, **kwargs):
+    """``MMDistributedDataParallel.__init__`` without ``device_ids`` when
+    there is no CUDA (CPU modules take none)."""
     if not torch.cuda.is_available():
-        kwargs['device_ids'] = None  # CPU modules take no device_ids
+        kwargs['device_ids'] = None
     _ddp_init(self, module, *args, **kwargs)
 
 
+dist_utils._init_dist_pytorch = _init_dist_pytorch
 MMDistributedDataParallel.__init__ = _ddp_init_any_device
-
-
-# 4. mmdet 3.3.0's SSDHead (SSD, SSDLite) fails at prediction with
-#    "'SSDHead' object has no attribute 'loss_cls'" (open-mmlab/mmdetection
-#    issues #11063, #11780): BaseDenseHead._predict_by_feat_single reads
-#    ``self.loss_cls``, which SSDHead (it computes its loss itself) never
-#    sets. SSDHead gets ``loss_cls = None`` (read as "no custom class
-#    channels": softmax scores, as before mmdet 3.3) once mmdet's module is
-#    imported; mmdet is not imported here, so segmentation-only runs do not
-#    pay for it.
-import importlib.abc  # noqa: E402
-import sys  # noqa: E402
-
-
-def _patch_ssd_head(module):
-    if not hasattr(module.SSDHead, 'loss_cls'):
-        module.SSDHead.loss_cls = None
-
-
-_POST_IMPORT = {'mmdet.models.dense_heads.ssd_head': _patch_ssd_head}
-
-
-class _PostImportLoader(importlib.abc.Loader):
-    """Runs a module's own loader, then a patch on the new module."""
-
-    def __init__(self, loader, patch):
-        self._loader, self._patch = loader, patch
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        self._loader.exec_module(module)
-        self._patch(module)
-
-    def __getattr__(self, name):  # get_source, get_code, ... for tracebacks
-        return getattr(self._loader, name)
-
-
-class _PostImportFinder(importlib.abc.MetaPathFinder):
-    """Finds the modules of ``_POST_IMPORT`` with the other finders and
-    wraps their loaders so that the patch runs right after the import."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname not in _POST_IMPORT:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, 'find_spec'):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None:
-                    spec.loader = _PostImportLoader(spec.loader,
-                                                    _POST_IMPORT[fullname])
-                return spec
-        return None
-
-
-for _name, _patch in _POST_IMPORT.items():
-    if _name in sys.modules:  # already imported: patch now
-        _patch(sys.modules[_name])
-if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
-    sys.meta_path.insert(0, _PostImportFinder())

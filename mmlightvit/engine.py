@@ -13,14 +13,34 @@ uninterrupted one. Here:
 * :class:`ResumableIterBasedTrainLoop` on resume moves the sampler to where
   the checkpoint stopped, restores the RNG states and goes on.
 
+What ``--resume`` continues from, and who may write into a work dir (used by
+:mod:`mmlightvit.compat`'s ``Runner`` patches, so mmseg/mmdet's own tools get
+them too):
+
+* :func:`find_resume_checkpoint`: ``last_checkpoint`` when it names a
+  complete training checkpoint, else the newest complete ``iter_*.pth`` /
+  ``epoch_*.pth``; never a silent restart over existing checkpoints;
+* :func:`check_training_checkpoint`: one line when a file cannot be resumed;
+* :func:`work_dir_lock`: one training run per work dir (``train.lock`` holds
+  the pid and host of the run; a lock left by a dead run is taken over).
+
 With ``num_workers=0`` (augmentation in the main process) and
 ``randomness=dict(seed=..., deterministic=True)`` a run killed at any point
 and resumed from its last checkpoint ends with the same weights as an
 uninterrupted run. With worker processes the data order still continues
 exactly, but the workers' augmentation draws restart from their seeds.
 """
+import contextlib
+import fcntl
+import glob
 import itertools
+import logging
+import os
+import os.path as osp
 import random
+import re
+import socket
+import time
 
 import numpy as np
 import torch
@@ -29,6 +49,9 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import DATA_SAMPLERS, HOOKS, LOOPS
 from mmengine.runner.loops import IterBasedTrainLoop, _InfiniteDataloaderIterator
+
+from .compat import (CheckpointError, UnsafeCheckpointError,
+                     load_checkpoint_file, read_last_checkpoint)
 
 _RNG_KEY = 'rng_state'
 
@@ -108,3 +131,119 @@ class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
+
+
+# ------------------------------------------------------------------ resuming
+TRAINING_KEYS = ('meta', 'state_dict', 'optimizer', 'message_hub')
+_NUMBERED = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
+
+
+def check_training_checkpoint(filename):
+    """Load ``filename`` and raise :class:`CheckpointError` (one line) unless
+    it is a training checkpoint ``--resume`` can continue from: weights,
+    optimizer state, message hub and the epoch/iteration it stopped at."""
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
+    keys = list(checkpoint) if isinstance(checkpoint, dict) else []
+    missing = [key for key in TRAINING_KEYS if key not in keys]
+    meta = checkpoint.get('meta') if keys else None
+    if not missing and not (isinstance(meta, dict)
+                            and {'epoch', 'iter'} <= set(meta)):
+        missing = ['meta.epoch/meta.iter']
+    if missing:
+        raise CheckpointError(
+            f'{filename} is not a training checkpoint: it has no '
+            f'{", ".join(missing)} (its keys: {keys[:8] or type(checkpoint)}'
+            '); --resume continues only from a checkpoint written by '
+            'CheckpointHook (use load_from or init_cfg to start from weights)')
+
+
+def find_resume_checkpoint(work_dir):
+    """What ``--resume`` without a file continues from: the checkpoint
+    ``last_checkpoint`` names, else the newest ``iter_*.pth`` /
+    ``epoch_*.pth`` of ``work_dir``, whichever first passes
+    :func:`check_training_checkpoint` (the others are skipped with a
+    warning). None when ``work_dir`` holds no checkpoint (a fresh start);
+    :class:`CheckpointError` when it holds some but none is usable, and at
+    once for a refused (unsafe) file."""
+    numbered = sorted(
+        (path for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth'))
+         if _NUMBERED.match(osp.basename(path))),
+        key=lambda p: int(_NUMBERED.match(osp.basename(p)).group(1)),
+        reverse=True)
+    last = read_last_checkpoint(work_dir)
+    candidates = list(dict.fromkeys(([last] if last else []) + numbered))
+    for path in candidates:
+        try:
+            check_training_checkpoint(path)
+        except UnsafeCheckpointError:
+            raise
+        except (CheckpointError, FileNotFoundError) as e:
+            print_log(f'cannot resume from {path}: {e}', logger='current',
+                      level=logging.WARNING)
+            continue
+        print_log(f'resuming from {path}', logger='current')
+        return path
+    if candidates:
+        raise CheckpointError(
+            f'--resume: none of the {len(candidates)} checkpoint(s) in '
+            f'{work_dir} can be resumed ({", ".join(map(osp.basename, candidates))}'
+            '; reasons above); pass --resume CKPT, or use another --work-dir '
+            'to start afresh')
+    print_log(f'--resume: no checkpoint in {work_dir}, training starts from '
+              'the beginning', logger='current')
+    return None
+
+
+# -------------------------------------------------------------- work dir lock
+LOCK_FILE = 'train.lock'
+
+
+class WorkDirBusyError(RuntimeError):
+    """Another training run holds the work dir."""
+
+
+def _remove_partial_files(work_dir):
+    """Delete the temporary files of atomic writes a killed run left."""
+    folder = glob.escape(work_dir)
+    for path in glob.glob(osp.join(folder, '*.pth.tmp')) + glob.glob(
+            osp.join(folder, 'last_checkpoint.tmp')):
+        os.remove(path)
+        print_log(f'removed {path}, an unfinished write of a run that was '
+                  'stopped', logger='current', level=logging.WARNING)
+
+
+@contextlib.contextmanager
+def work_dir_lock(work_dir):
+    """Hold ``work_dir/train.lock`` (an exclusive ``flock``, which the
+    system releases when the process dies, plus this run's pid and host in
+    the file) for the ``with`` block. A live holder ->
+    :class:`WorkDirBusyError` naming it; a lock file left by a run that is
+    gone is taken over with a log line. The lock is then also the licence
+    to delete the unfinished temporary files of earlier runs."""
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, LOCK_FILE)
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o644), 'r+') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = f.read().strip() or 'a process that wrote no pid yet'
+            raise WorkDirBusyError(
+                f'work dir {work_dir} is in use by another training run '
+                f'({holder}; lock {path}): wait for it to end or choose '
+                'another --work-dir') from None
+        previous = f.read().strip()
+        if previous:
+            print_log(f'{path}: taking over the lock of a run that is gone '
+                      f'({previous})', logger='current',
+                      level=logging.WARNING)
+        f.seek(0)
+        f.truncate()
+        f.write(f'pid {os.getpid()} on {socket.gethostname()} since '
+                f'{time.strftime("%Y-%m-%d %H:%M:%S")}\n')
+        f.flush()
+        _remove_partial_files(work_dir)
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()

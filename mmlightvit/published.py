@@ -165,8 +165,8 @@ def _head_name(model, task):
         return _SEG_HEADS.get(head, head)
     if task == 'det':
         kind = _get(model, 'type', '')
-        if kind == 'SingleStageDetector' and \
-                _get(_get(model, 'bbox_head', {}), 'type') == 'SSDHead':
+        if kind == 'SingleStageDetector' and _get(_get(
+                model, 'bbox_head', {}), 'type') in ('SSDHead', 'SSDLiteHead'):
             return 'SSDLite'
         return _DETECTORS.get(kind, kind)
     return 'classifier'

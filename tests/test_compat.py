@@ -74,11 +74,15 @@ def test_mmengine_objects_load(tmp_path):
     assert torch.equal(loaded['state_dict']['w'], torch.arange(4.0))
 
 
-@pytest.mark.parametrize('content', [b'', b'not a checkpoint at all'])
-def test_corrupt_checkpoint_names_the_file(tmp_path, content):
+@pytest.mark.parametrize('content, message', [
+    (b'', 'broken.pth is empty .*truncated or corrupt'),
+    (b'not a checkpoint at all', 'broken.pth is not a checkpoint.*zip archive'
+     ".*starts with b'not a checkpoint"),
+])
+def test_corrupt_checkpoint_names_the_file(tmp_path, content, message):
     ckpt = tmp_path / 'broken.pth'
     ckpt.write_bytes(content)
-    with pytest.raises(CheckpointError, match='broken.pth.*truncated or corrupt'):
+    with pytest.raises(CheckpointError, match=message):
         _load_checkpoint(str(ckpt), map_location='cpu')
 
 

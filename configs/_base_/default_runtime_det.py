@@ -4,8 +4,9 @@
 # same top-level key in two _base_ files.
 default_scope = 'mmdet'
 # Registers mmlightvit's backbones (EMO, RepViT, ...) in mmengine's root
-# MODELS, where mmdet finds them.
-custom_imports = dict(imports=['mmlightvit'], allow_failed_imports=False)
+# MODELS, where mmdet finds them, and SSDLite's head (SSDLiteHead) in mmdet's.
+custom_imports = dict(imports=['mmlightvit', 'mmlightvit.models.ssdlite_head'],
+                      allow_failed_imports=False)
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

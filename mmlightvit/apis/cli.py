@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from ..compat import CheckpointError, sync_bn_to_bn
 from ..datasets.checks import check_dataset_folders
+from ..engine import WorkDirBusyError
 from ..models.checks import ChannelMismatchError
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
@@ -47,7 +48,8 @@ def run_cli(main):
     with their message, no traceback."""
     try:
         return main()
-    except (FileNotFoundError, CheckpointError, ChannelMismatchError) as e:
+    except (FileNotFoundError, CheckpointError, ChannelMismatchError,
+            WorkDirBusyError) as e:
         sys.exit(f'error: {e}')
     finally:
         # a gloo process group left alive at exit can abort the process

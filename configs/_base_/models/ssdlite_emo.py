@@ -36,7 +36,7 @@ model = dict(
         act_cfg=dict(type='ReLU6'),
         init_cfg=dict(type='TruncNormal', layer='Conv2d', std=0.03)),
     bbox_head=dict(
-        type='SSDHead',
+        type='SSDLiteHead',  # SSDHead that predicts on mmdet 3.3.0
         in_channels=(160, 288, 512, 256, 256, 128),
         num_classes=80,
         use_depthwise=True,
