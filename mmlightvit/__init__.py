@@ -7,6 +7,8 @@ MMEngine's root ``MODELS`` registry, where mmseg and mmdet both find them.
 from . import compat  # noqa: F401  (applies the fixes on import)
 from . import datasets  # noqa: F401  (registers the checking transforms)
 from . import engine  # noqa: F401  (registers the resumable loop/sampler)
+from . import logging_filters  # noqa: F401  (quiet logs, see the module)
 from . import models  # noqa: F401  (registers the backbones)
+from . import visualization  # noqa: F401  (registers PaintPredictionsHook)
 
 __version__ = '0.1.0'

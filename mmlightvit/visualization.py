@@ -136,17 +136,19 @@ def _boxes_panel(image, instances, colours, classes, scale, score_thr):
         for lb, i in zip(labels, order)]
     font = _font(max(14, min(panel.size) // 34))
     _box_labels(draw, boxes.tolist(), texts, box_colours, font, panel.size)
-    return np.asarray(panel), labels.tolist()
+    return np.asarray(panel), labels.tolist(), len(order)
 
 
 def _class_card(size, lines, font_size):
     """A white panel of ``size`` (W, H) with ``lines``: (text, bar fraction
-    or None, colour)."""
+    or None, colour); the first line in a larger font."""
     card = Image.new('RGB', size, BACKGROUND)
     draw = ImageDraw.Draw(card)
+    draw.text((font_size * 1.3, font_size), lines[0][0], fill=lines[0][2],
+              font=_font(round(font_size * 1.6)), anchor='lt')
     font = _font(font_size)
-    y = font_size
-    for text, bar, colour in lines:
+    y = font_size * 3.5
+    for text, bar, colour in lines[1:]:
         if bar is not None:
             draw.rectangle([font_size, y, font_size + bar * (
                 size[0] - 2 * font_size), y + font_size * 1.3],
@@ -214,8 +216,8 @@ def _legend(entries, width, font_size):
             if colour is not None:
                 draw.rectangle([x, y, x + font_size, y + font_size],
                                fill=colour, outline=TEXT)
-            draw.text((x + font_size + 6, y), text, font=font, fill=TEXT,
-                      anchor='lt')
+            draw.text((x + font_size + 6, y + font_size // 2), text,
+                      font=font, fill=TEXT, anchor='lm')
     return img
 
 
@@ -272,12 +274,15 @@ def paint(image, task, pred, gt=None, classes=None, palette=None,
         n = max([n] + [int(lb.max()) + 1 for lb in labels if lb.size])
         colours = class_colours(n, palette)
         for t, inst in drawn:
-            if inst is not None:
-                painted, shown = _boxes_panel(
-                    big, inst, colours, classes, scale,
-                    score_thr if t == 'prediction' else -np.inf)
-                panels.append((t, painted))
-                present.append(shown)
+            if inst is None:
+                continue
+            thr = score_thr if t == 'prediction' else -np.inf
+            painted, shown, k = _boxes_panel(big, inst, colours, classes,
+                                             scale, thr)
+            if t == 'prediction':
+                t += f' ({k} of {len(inst["labels"])} boxes >= {thr:g})'
+            panels.append((t, painted))
+            present.append(shown)
         present = _present(present, n)
     elif task == 'cls':
         panels += _classification_panels(size, pred, gt, classes,

@@ -17,6 +17,7 @@ from mmengine.runner import Runner  # noqa: E402
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
 from mmlightvit.models.checks import check_channels  # noqa: E402
 from mmlightvit.apis.cli import load_config, run_cli  # noqa: E402
+from mmlightvit.visualization import add_paint_hook  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,22 +46,14 @@ def trigger_visualization_hook(cfg, args):
     """Turn on the config's visualization hook the way each toolbox names it."""
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
-        sys.exit(f'error: {args.config}: --show/--show-dir need a '
+        sys.exit(f'error: {args.config}: --show needs a '
                  'visualization hook in default_hooks')
     hook, scope = hooks.visualization, cfg.default_scope
     if scope == 'mmpretrain':
         hook.enable, hook.interval = True, 1
     else:
         hook.draw = True
-    if args.show:
-        hook.show, hook.wait_time = True, args.wait_time
-    if args.show_dir:
-        if scope == 'mmdet':
-            hook.test_out_dir = osp.abspath(args.show_dir)
-        elif scope == 'mmpretrain':
-            hook.out_dir = args.show_dir
-        else:  # mmseg paints every 50th batch by default: paint all
-            cfg.visualizer.save_dir, hook.interval = args.show_dir, 1
+    hook.show, hook.wait_time = True, args.wait_time
 
 
 def main(argv=None):
@@ -69,8 +62,10 @@ def main(argv=None):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg = load_config(args, ('test_dataloader', ))
     cfg.load_from = args.checkpoint
-    if args.show or args.show_dir:
+    if args.show:
         trigger_visualization_hook(cfg, args)
+    if args.show_dir:  # input | ground truth | prediction, one PNG an image
+        add_paint_hook(cfg, args.show_dir)
     if args.out is not None:
         if cfg.default_scope == 'mmseg':
             cfg.test_evaluator['output_dir'] = args.out

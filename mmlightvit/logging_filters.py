@@ -1,0 +1,72 @@
+"""Quiet logs: everything ``import mmlightvit`` changes in what the stack
+logs, in one place. Nothing is lost: demoted records still show with
+``log_level = 'DEBUG'``.
+
+* mmengine's ``DefaultOptimWrapperConstructor`` logs one INFO line per
+  parameter that ``paramwise_cfg`` (``custom_keys``, ``norm_decay_mult``...)
+  touches, ``paramwise_options -- backbone.x.weight:weight_decay=0.0``
+  (90 lines for a toy EMO run): demoted to DEBUG.
+* Notices of the stack that say nothing about the run, logged through
+  mmengine (demoted to DEBUG): ``"FileClient" will be deprecated``,
+  ``"HardDiskBackend" is the alias of "LocalBackend"`` (mmengine's own
+  loaders use them), ``The prefix is not set in metric class``.
+* Python warnings of the same kind (ignored): mmseg's ``build_loss would be
+  deprecated soon`` (its own heads call it), ```reduce_zero_label` will be
+  deprecated`` (the configs set it on the dataset too, as mmseg asks),
+  ``Default avg_non_ignore is False`` (the configs keep mmseg's default on
+  purpose, as the official recipes do) and ``The draw is False`` (the
+  visualization hook is off unless ``tools/test.py --show`` turns it on;
+  ``--show-dir`` paints with :mod:`mmlightvit.visualization`).
+"""
+import logging
+import re
+import warnings
+
+# beginnings of log messages demoted to DEBUG
+QUIET_LOG_PREFIXES = (
+    'paramwise_options -- ',
+    '"FileClient" will be deprecated',
+    '"HardDiskBackend" is the alias of "LocalBackend"',
+    'The prefix is not set in metric class',
+)
+# (category, beginning of the message) of the Python warnings ignored
+QUIET_WARNINGS = (
+    (UserWarning, '``build_loss`` would be deprecated soon'),
+    (UserWarning, '`reduce_zero_label` will be deprecated'),
+    (UserWarning, 'Default ``avg_non_ignore`` is False'),
+    (UserWarning, 'The draw is False, it means that the hook for '
+     'visualization will not take effect'),
+)
+
+
+def is_quiet(record):
+    """Whether ``record`` is one of the messages demoted to DEBUG."""
+    return record.levelno in (logging.INFO, logging.WARNING) and \
+        isinstance(record.msg, str) and \
+        record.msg.startswith(QUIET_LOG_PREFIXES)
+
+
+def _demoting(factory):
+    """A log record factory making records with ``factory`` and demoting
+    the quiet ones (mmengine's MMLogger instances are created per run, so
+    the factory, shared by every logger, is the one place to catch them)."""
+    def make_record(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        if is_quiet(record):
+            record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        return record
+    make_record.mmlightvit_quiet = True
+    return make_record
+
+
+def install():
+    """Install the demotion and the warning filters (once)."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, 'mmlightvit_quiet', False):
+        logging.setLogRecordFactory(_demoting(factory))
+    for category, message in QUIET_WARNINGS:
+        warnings.filterwarnings('ignore', message=re.escape(message),
+                                category=category)
+
+
+install()
