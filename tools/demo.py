@@ -21,6 +21,7 @@ from PIL import Image
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from mmlightvit.compat import read_last_checkpoint  # noqa: E402
 from mmlightvit.datasets.toy import make_toy_ade20k  # noqa: E402
 
 TOY_CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
@@ -67,8 +68,7 @@ def main():
                        'validation')
     py = sys.executable
     run([py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir])
-    with open(osp.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    ckpt = read_last_checkpoint(osp.join(ROOT, args.work_dir))
     run([py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir', args.work_dir])
     image = sorted(glob.glob(osp.join(data_root, 'ADEChallengeData2016',
                                       'images', 'validation', '*.jpg')))[0]

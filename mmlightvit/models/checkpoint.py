@@ -5,7 +5,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint
+
+from ..compat import load_checkpoint_file
 
 # Keys under which training code nests the weights, in order of preference
 # (EMO saves ``net`` and its EMA copy ``net_E``; timm/DeiT use ``model``).
@@ -57,7 +58,7 @@ def load_pretrained_weights(module, filename, convert=None, logger='current',
         ``torch.nn.modules.module._IncompatibleKeys`` with ``missing_keys``
         and ``unexpected_keys``. Shape mismatches raise.
     """
-    checkpoint = _load_checkpoint(filename, map_location='cpu')
+    checkpoint = load_checkpoint_file(filename, map_location='cpu')
     state_dict = unwrap_state_dict(checkpoint)
     if prefix:
         state_dict = select_prefix(state_dict, prefix)

@@ -17,9 +17,8 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.runner.checkpoint import _load_checkpoint
 
-import mmlightvit  # noqa: F401  (compat layer: safe checkpoint loading)
+from mmlightvit.compat import load_checkpoint_file
 from mmlightvit.models.backbones.repvit import (RepViT, checkpoint_layout,
                                                 convert_repvit, infer_arch,
                                                 is_deploy_state_dict)
@@ -41,7 +40,7 @@ def check(state_dict, arch=None):
 def convert(src, dst, arch=None, log=print):
     """Convert ``src``, save it to ``dst`` and report through ``log``;
     returns the converted state_dict."""
-    checkpoint = _load_checkpoint(src, map_location='cpu')
+    checkpoint = load_checkpoint_file(src, map_location='cpu')
     source = unwrap_state_dict(checkpoint)
     state_dict = convert_repvit(source)
     dropped = len(source) - len(state_dict)
