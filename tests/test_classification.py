@@ -7,7 +7,6 @@ import contextlib
 import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 
 import cv2
@@ -29,11 +28,11 @@ from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import ExMobileViTClsHead, PooledLinearClsHead
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from reference.emo_official import official_emo  # noqa: E402
-from helpers import num_params, run_tool  # noqa: E402
+from emo_official_data import (assert_close_relative, case_id, cases,
+                               official_input, official_num_params,
+                               official_outputs, official_state_dict)
+from helpers import ROOT, num_params, run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(ROOT, 'configs')
 # Parameters of the 1000-class classifiers, as the references count them:
 # EMO's official models (README 1.3M / 2.3M / 5.1M / 6.1M), timm's MobileViT
@@ -210,7 +209,7 @@ def test_param_counts_and_recipes():
         assert num_params(model) == expected, rel
     # mmpretrain's own MobileViT is not ours: the configs name ours
     assert load_config(TRAIN_CONFIGS['mobilevit']).model.backbone.type == \
-        'mmengine.MobileViT'
+        'MobileViTBackbone'
 
 
 def _randomise(model, seed=0):
@@ -241,21 +240,11 @@ def _load_reference(model, ref_state, convert, head_keys):
     return model.eval()
 
 
-@pytest.mark.parametrize('family', ['emo', 'repvit', 'mobilevit'])
-def test_head_matches_official_classifier(family):
+@pytest.mark.parametrize('family', ['repvit', 'mobilevit'])
+def test_head_matches_timm_classifier(family):
     """Our classifier (config model, mmpretrain ImageClassifier) computes the
-    official / timm classifier's logits from the same weights."""
-    if family == 'emo':
-        rel = 'emo/emo-1m_8xb256_in1k.py'
-        ref = _randomise(official_emo('1M'))
-        convert = convert_official_emo
-        head_keys = {'pre_norm.weight': 'norm.norm.weight',
-                     'pre_norm.bias': 'norm.norm.bias',
-                     'fc.weight': 'head.weight', 'fc.bias': 'head.bias'}
-
-        def forward(x):
-            return ref(x)['out']
-    elif family == 'repvit':
+    timm classifier's logits from the same weights."""
+    if family == 'repvit':
         rel = 'repvit/repvit-m0-9_8xb256_in1k.py'
         ref = _randomise(timm.create_model('repvit_m0_9', distillation=False))
         convert = convert_repvit
@@ -263,22 +252,45 @@ def test_head_matches_official_classifier(family):
             'weight', 'bias', 'running_mean', 'running_var')}
         head_keys.update({'fc.weight': 'head.head.l.weight',
                           'fc.bias': 'head.head.l.bias'})
-        forward = ref
     else:
         rel = 'mobilevit/mobilevit-xxs_8xb128_in1k.py'
         ref = _randomise(timm.create_model('mobilevit_xxs'))
         convert = convert_mobilevit
         head_keys = {'fc.weight': 'head.fc.weight', 'fc.bias': 'head.fc.bias'}
-        forward = ref
     model = MODELS.build(load_config(rel).model)
     assert isinstance(model.head, PooledLinearClsHead)
     assert num_params(model) == num_params(ref)
     model = _load_reference(model, ref.state_dict(), convert, head_keys)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
-        expected = forward(x)
+        expected = ref(x)
         logits = model(x, mode='tensor')
     torch.testing.assert_close(logits, expected, atol=1e-4, rtol=1e-4)
+
+
+# the official EMO classifier's final norm and Linear head -> ours
+EMO_HEAD_KEYS = {'pre_norm.weight': 'norm.norm.weight',
+                 'pre_norm.bias': 'norm.norm.bias',
+                 'fc.weight': 'head.weight', 'fc.bias': 'head.bias'}
+
+
+@pytest.mark.parametrize('case', cases(), ids=case_id)
+def test_head_matches_official_emo_classifier(case):
+    """Our EMO classifier (config model, mmpretrain ImageClassifier) with the
+    official checkpoint's weights (drawn by the rule of tests/data/
+    emo_official/README.md) gives the official model's logits, stored as
+    data, for every stored case."""
+    arch = case['arch']
+    cfg = load_config(f'emo/emo-{arch.lower()}_8xb256_in1k.py').model
+    cfg.backbone.window_size = case['window_size']
+    model = MODELS.build(cfg)
+    assert isinstance(model.head, PooledLinearClsHead)
+    assert num_params(model) == official_num_params(arch)
+    model = _load_reference(model, official_state_dict(arch),
+                            convert_official_emo, EMO_HEAD_KEYS)
+    with torch.no_grad():
+        logits = model(official_input(case), mode='tensor')
+    assert_close_relative(logits, official_outputs(case)['logits'], 'logits')
 
 
 # (c) training on the toy ImageNet --------------------------------------------

@@ -1,4 +1,6 @@
-"""EMO backbone: architecture, official-checkpoint equivalence, freezing."""
+"""EMO backbone: architecture, equivalence with the official model (its
+checkpoint layout and outputs, stored as data in tests/data/emo_official/),
+freezing."""
 import math
 import os.path as osp
 import runpy
@@ -8,41 +10,26 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
+from mmpretrain.models.utils import LayerNorm2d
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.emo import EMO, convert_official_emo
-from mmlightvit.models.bricks import LayerNorm2d
-from mmlightvit.models.checkpoint import load_pretrained_weights, unwrap_state_dict
+from mmlightvit.models.checkpoint import (load_pretrained_weights,
+                                          unwrap_state_dict)
+from emo_official_data import (assert_close_relative, case_id, cases,
+                               official_input, official_num_params,
+                               official_outputs, official_state_dict)
+from helpers import ROOT, num_params
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from reference.emo_official import forward_stages, official_emo  # noqa: E402
-from helpers import num_params  # noqa: E402
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters', 'emo2mmlightvit.py')
 ARCHS = ('1M', '2M', '5M', '6M')
-# Official parameter totals (with final norm and 1000-class head).
+# Official parameter totals (with final norm and 1000-class head): the EMO
+# README's 1.3M / 2.3M / 5.1M / 6.1M.
 OFFICIAL_TOTALS = {'1M': 1361168, '2M': 2377472, '5M': 5108848, '6M': 6168496}
 ALL_OUTS = (0, 1, 2, 3, 4)
-
-
-def randomised_reference(arch, window_size=7, seed=0):
-    """Official model with random weights, biases, norm affines and BN
-    running statistics (kept O(1) so features stay well-scaled)."""
-    torch.manual_seed(seed)
-    ref = official_emo(arch, window_size)
-    with torch.no_grad():
-        for name, p in ref.named_parameters():
-            if p.ndim == 1:  # biases and norm affines
-                base = 1. if name.endswith('weight') else 0.
-                p.copy_(base + 0.2 * torch.randn_like(p))
-        for m in ref.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.)
-                m.num_batches_tracked.fill_(7)
-    return ref.eval()
+CASES = cases()
+FIRST_CASE = CASES[0]  # EMO-1M, window 7, 200x264
 
 
 def pretrained_emo(arch, checkpoint, **kwargs):
@@ -53,37 +40,46 @@ def pretrained_emo(arch, checkpoint, **kwargs):
     return model.eval()
 
 
-def assert_matches(model, ref, sizes, seed=1):
-    torch.manual_seed(seed)
-    for h, w in sizes:
-        x = torch.randn(1, 3, h, w)
-        with torch.no_grad():
-            expected = forward_stages(ref, x)
-            got = model(x)
-        assert len(got) == 5
-        for i, (g, e) in enumerate(zip(got, expected)):
-            assert g.shape == e.shape, (i, h, w)
-            diff = (g - e).abs().max().item()
-            assert diff < 1e-4, f'stage {i} at {h}x{w}: max abs diff {diff}'
+def assert_matches_official(model, case):
+    """Stage outputs (and the stem, where stored) equal the official model's
+    for the case's input, within 1e-5 of their scale."""
+    expected = official_outputs(case)
+    with torch.no_grad():
+        got = model(official_input(case))
+    assert len(got) == 5
+    for i, name in enumerate(('stem', 'stage1', 'stage2', 'stage3',
+                              'stage4')):
+        if name in expected:
+            assert_close_relative(got[i], expected[name], name)
+
+
+def save_official(tmp_path, arch, wrap=lambda sd: sd, name='net.pth'):
+    path = str(tmp_path / name)
+    torch.save(wrap(official_state_dict(arch)), path)
+    return path
 
 
 # (a) parameter counts --------------------------------------------------------
 @pytest.mark.parametrize('arch', ARCHS)
 def test_param_count(arch):
-    ref = official_emo(arch)
-    assert num_params(ref) == OFFICIAL_TOTALS[arch]
+    assert official_num_params(arch) == OFFICIAL_TOTALS[arch]
     width = EMO.arch_settings[arch]['widths'][-1]
     classifier = 2 * width + width * 1000 + 1000  # final LN + Linear head
     assert num_params(EMO(arch)) == OFFICIAL_TOTALS[arch] - classifier
+    # every official key but the classifier's is one of ours, same shape
+    official = convert_official_emo(official_state_dict(arch))
+    ours = EMO(arch).state_dict()
+    assert {k: v.shape for k, v in official.items()} == {
+        k: v.shape for k, v in ours.items()}
 
 
 # (b) shapes ------------------------------------------------------------------
 @pytest.mark.parametrize('arch', ARCHS)
-@pytest.mark.parametrize('size', [(64, 64), (97, 131)])  # 224: see below
+@pytest.mark.parametrize('size', [(64, 64), (97, 131)])
 def test_output_shapes(arch, size):
     model = EMO(arch, out_indices=ALL_OUTS).eval()
     widths = EMO.arch_settings[arch]['widths']
-    assert model.out_channels == [24, *widths]
+    assert model.out_channels == dict(enumerate((24, *widths)))
     with torch.no_grad():
         outs = model(torch.randn(1, 3, *size))
     assert len(outs) == 5
@@ -103,19 +99,20 @@ def test_out_indices_subset():
 
 def test_official_hyperparameters():
     model = EMO('1M')
-    ref = official_emo('1M')
     norms = [m for m in model.modules()
              if isinstance(m, (_BatchNorm, nn.LayerNorm))]
     assert norms and all(m.eps == 1e-6 for m in norms)
+    # mmpretrain's LayerNorm2d (its registered 'LN2d'): the pre-norms of the
+    # 8 + 3 blocks of stages 3-4
     assert sum(isinstance(m, LayerNorm2d) for m in model.modules()) == 8 + 3
 
     def drop_probs(net):
         return [getattr(blk.drop_path, 'drop_prob', 0.) for i in range(1, 5)
                 for blk in getattr(net, f'stage{i}')]
 
+    # the official stochastic depth: linear from 0 over the 15 stage blocks
     drop = drop_probs(model)
-    assert drop == pytest.approx(drop_probs(ref))
-    assert drop[-1] == pytest.approx(0.04036)
+    assert drop == pytest.approx(torch.linspace(0, 0.04036, 15).tolist())
     assert EMO('5M', drop_path_rate=0.1).stage4[-1].drop_path.drop_prob == \
         pytest.approx(0.1)
     # SyncBN (as in configs) keeps the key names and the official eps
@@ -126,11 +123,6 @@ def test_official_hyperparameters():
 
 
 # (c) official checkpoints ----------------------------------------------------
-def _with_classifier_and(state_dict, wrap):
-    assert any(k.startswith('head.') for k in state_dict)
-    return wrap(state_dict)
-
-
 LAYOUTS = {
     'plain': lambda sd: sd,
     'net': lambda sd: dict(net=sd, epoch=300),
@@ -144,48 +136,39 @@ LAYOUTS = {
 
 @pytest.mark.parametrize('layout', list(LAYOUTS))
 def test_official_checkpoint_layouts(layout, tmp_path, log_messages):
-    ref = randomised_reference('1M')
-    path = str(tmp_path / 'net.pth')
-    torch.save(_with_classifier_and(ref.state_dict(), LAYOUTS[layout]), path)
-    model = pretrained_emo('1M', path)
+    path = save_official(tmp_path, FIRST_CASE['arch'], LAYOUTS[layout])
+    model = pretrained_emo(FIRST_CASE['arch'], path)
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
-    assert_matches(model, ref, [(97, 131)])
+    assert_matches_official(model, FIRST_CASE)
 
 
-@pytest.mark.parametrize('arch,window_size,sizes', [
-    pytest.param(arch, window, sizes, id=f'{arch}-window{window}')
-    for arch, window, sizes in [
-        ('1M', 7, [(224, 224), (97, 131)]),  # 1M: odd dim_head 21 (stage 4)
-        ('1M', 16, [(224, 224), (97, 131)]),
-        ('5M', 7, [(224, 224), (97, 131)]),
-        ('5M', 16, [(224, 224), (97, 131)]),
-        ('1M', 0, [(97, 131)]),  # window = whole feature map
-        ('2M', 7, [(97, 131)]),
-        ('6M', 7, [(97, 131)]),
-    ]
-])
-def test_matches_official(arch, window_size, sizes, tmp_path):
-    """Stage outputs equal the official model's (shapes included)."""
-    ref = randomised_reference(arch, window_size)
-    path = str(tmp_path / 'net.pth')
-    torch.save(ref.state_dict(), path)
-    model = pretrained_emo(arch, path, window_size=window_size)
-    assert_matches(model, ref, sizes)
+@pytest.mark.parametrize('case', CASES, ids=case_id)
+def test_matches_official(case, tmp_path, log_messages):
+    """Stage outputs (and the stem) equal the official model's, loaded from
+    an official checkpoint through init_cfg: every stored case (archs,
+    window sizes 7 / 16 / whole map, padded windows)."""
+    path = save_official(tmp_path, case['arch'])
+    model = pretrained_emo(case['arch'], path,
+                           window_size=case['window_size'])
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
+    assert_matches_official(model, case)
 
 
-def test_offline_converter(tmp_path, monkeypatch):
-    ref = randomised_reference('1M')
-    src, dst = str(tmp_path / 'net.pth'), str(tmp_path / 'out' / 'emo.pth')
-    torch.save(dict(net=ref.state_dict()), src)
+@pytest.mark.parametrize('case', CASES, ids=case_id)
+def test_offline_converter(case, tmp_path, monkeypatch):
+    arch = case['arch']
+    src = save_official(tmp_path, arch, lambda sd: dict(net=sd))
+    dst = str(tmp_path / 'out' / 'emo.pth')
     monkeypatch.setattr(sys, 'argv', [CONVERTER, src, dst])
     runpy.run_path(CONVERTER, run_name='__main__')  # the command line tool
     checkpoint = _load_checkpoint(dst, map_location='cpu')
     assert set(checkpoint) == {'state_dict', 'meta'}
-    model = EMO('1M', out_indices=ALL_OUTS)
+    model = EMO(arch, out_indices=ALL_OUTS, window_size=case['window_size'])
     model.load_state_dict(checkpoint['state_dict'], strict=True)
-    assert_matches(model.eval(), ref, [(97, 131)])
+    assert_matches_official(model.eval(), case)
     # ... and through init_cfg (conversion is idempotent)
-    assert_matches(pretrained_emo('1M', dst), ref, [(97, 131)])
+    assert_matches_official(
+        pretrained_emo(arch, dst, window_size=case['window_size']), case)
 
 
 def test_unwrap_state_dict():
@@ -198,17 +181,17 @@ def test_unwrap_state_dict():
         'head.weight': w, 'norm.weight': w, 'pre_head.0.bias': w,
         'stage0.0.convs.0.0.weight': w, 'stage0.0.convs.0.1.running_var': w,
         'stage3.1.norm.norm.weight': w, 'stage3.1.conv_local.norm.bias': w,
-        'stage1.1.norm.weight': w})
+        'stage0.1.se.conv_reduce.weight': w, 'stage1.1.norm.weight': w})
     assert list(converted) == [
         'stage0.0.conv.weight', 'stage0.0.bn.running_var',
         'stage3.1.norm.weight', 'stage3.1.conv_local.bn.bias',
-        'stage1.1.norm.weight']
+        'stage0.1.se.conv1.conv.weight', 'stage1.1.norm.weight']
     assert convert_official_emo(converted) == converted
 
 
 # (d) wrong keys are reported -------------------------------------------------
 def test_wrong_keys_reported(tmp_path, log_messages):
-    state_dict = randomised_reference('1M').state_dict()
+    state_dict = official_state_dict('1M')
     state_dict['stage1.0.bogus.weight'] = torch.zeros(3)
     del state_dict['stage2.1.v.conv.weight']
     path = str(tmp_path / 'net.pth')
@@ -227,8 +210,7 @@ def test_wrong_keys_reported(tmp_path, log_messages):
 
 
 def test_wrong_arch_checkpoint_raises(tmp_path):
-    path = str(tmp_path / 'net.pth')
-    torch.save(official_emo('2M').state_dict(), path)
+    path = save_official(tmp_path, '2M')
     with pytest.raises(RuntimeError, match='size mismatch'):
         pretrained_emo('1M', path)
 
@@ -280,11 +262,16 @@ def test_norm_eval():
 # (f) argument validation -----------------------------------------------------
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='3M'), r"Unknown EMO arch '3M'; valid archs: 1M, 2M, 5M, 6M"),
-    (dict(out_indices=(1, 5)), r'out_indices must be in range 0\.\.4'),
-    (dict(out_indices=(-1, )), r'out_indices must be in range 0\.\.4'),
-    (dict(frozen_stages=5), r'frozen_stages must be in range -1\.\.4'),
-    (dict(frozen_stages=-2), r'frozen_stages must be in range -1\.\.4'),
+    (dict(out_indices=(1, 5)),
+     r'out_indices of EMO must be among 0, 1, 2, 3, 4 .*got \(1, 5\)'),
+    (dict(out_indices=(-1, )), r'out_indices of EMO must be among 0, 1, 2'),
+    (dict(out_indices=()), r'out_indices of EMO must not be empty'),
+    (dict(frozen_stages=5), r'frozen_stages of EMO must be in range -1\.\.4'),
+    (dict(frozen_stages=-2), r'frozen_stages of EMO must be in range -1\.\.4'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         EMO(**kwargs)
+
+
+pytestmark = pytest.mark.usefixtures('single_thread')

@@ -1,5 +1,6 @@
 """ExMobileViT: parameter counts vs the paper, the classifier head
-(``ExMobileViTClsHead`` on the backbone's layer3 / layer4 / final conv), the
+(``ExMobileViTClsHead`` on the backbone's layer3 / layer4 / final conv on
+index 4), the
 dense ``ex_context`` extension, loading MobileViT-S weights and classifier
 checkpoints, freezing and arguments."""
 import math
@@ -61,7 +62,8 @@ def classifier(arch, num_classes=NUM_CLASSES):
     ExMobileViTClsHead, as the ImageNet configs build it."""
     return PRETRAIN_MODELS.build(dict(
         type='ImageClassifier',
-        backbone=dict(type='ExMobileViT', arch=arch, out_indices=(2, 3, 5)),
+        backbone=dict(type='ExMobileViT', arch=arch, out_indices=(2, 3, 4),
+                      final_conv=True),
         head=dict(type='ExMobileViTClsHead', num_classes=num_classes,
                   arch=arch)))
 
@@ -102,9 +104,9 @@ def test_param_count_vs_paper(arch):
 
 
 def test_mobilevit_s_is_the_base():
-    base = MobileViT('s', out_indices=(0, 1, 2, 3, 4, 5))
+    base = MobileViT('s', final_conv=True)
     assert num_params(base) + classifier_params(640) == MOBILEVIT_S
-    ex = ExMobileViT('928', out_indices=(0, 1, 2, 3, 4, 5))
+    ex = ExMobileViT('928', final_conv=True)
     assert ex.state_dict().keys() == base.state_dict().keys()
     assert all(v.shape == base.state_dict()[k].shape
                for k, v in ex.state_dict().items())
@@ -129,21 +131,24 @@ def test_head_vector_and_logits(arch):
     expected = torch.cat([
         shortcuts[0](levels[2]).mean((2, 3)),
         shortcuts[1](levels[3]).mean((2, 3)),
-        levels[5].mean((2, 3))], dim=1)
+        levels[4].mean((2, 3))], dim=1)
     torch.testing.assert_close(vector, expected)
     torch.testing.assert_close(logits, model.head.fc(expected))
-    # the (2, 3, 5) outputs of the backbone, and only those, fit the head
-    model.backbone.out_indices = (3, 4, 5)
-    with pytest.raises(ValueError, match=r'out_indices=\(2, 3, 5\)'):
+    # the (2, 3, 4) outputs of the backbone, and only those, fit the head
+    model.backbone.out_indices = (1, 3, 4)
+    with pytest.raises(ValueError,
+                       match=r'out_indices=\(2, 3, 4\), final_conv=True'):
         model(x, mode='tensor')
 
 
 @pytest.mark.parametrize('arch', ARCHS)
 @pytest.mark.parametrize('size', [(64, 64), (65, 97)])
 def test_ex_context_shapes(arch, size):
-    model = randomise(ExMobileViT(arch, ex_context=True))
+    model = randomise(ExMobileViT(arch, ex_context=True,
+                                  out_indices=(0, 1, 2, 3, 4)))
     context = sum(EX_CHANNELS[arch][:2])
-    assert model.out_channels[:5] == [32, 64, 96, 128, 160 + context]
+    assert model.out_channels == dict(enumerate(
+        (32, 64, 96, 128, 160 + context)))
     with torch.no_grad():
         x = torch.randn(2, 3, *size)
         outs = model(x)
@@ -162,12 +167,13 @@ def test_ex_context_shapes(arch, size):
 
 
 def test_ex_context_on_final_conv():
-    model = ExMobileViT('928', ex_context=True, out_indices=(3, 5)).eval()
-    assert model.out_channels[5] == 640 + 288
+    model = ExMobileViT('928', ex_context=True, out_indices=(3, 4),
+                        final_conv=True).eval()
+    assert model.out_channels[4] == 640 + 288
     with torch.no_grad():
-        l4, l6 = model(torch.randn(1, 3, 64, 64))
+        l4, l5 = model(torch.randn(1, 3, 64, 64))
     assert l4.shape == (1, 128, 4, 4)
-    assert l6.shape == (1, 928, 2, 2)
+    assert l5.shape == (1, 928, 2, 2)
 
 
 # (c) weights -----------------------------------------------------------------
@@ -181,7 +187,7 @@ def _timm_s_checkpoint(tmp_path):
 def test_loads_mobilevit_s(tmp_path, log_messages):
     ref, path = _timm_s_checkpoint(tmp_path)
     # 928's final conv is MobileViT-S's (640): everything loads
-    model = ExMobileViT('928', out_indices=(0, 1, 2, 3, 4, 5),
+    model = ExMobileViT('928', out_indices=(0, 1, 2, 3, 4), final_conv=True,
                         init_cfg=dict(type='Pretrained', checkpoint=path))
     model.init_weights()
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
@@ -189,7 +195,7 @@ def test_loads_mobilevit_s(tmp_path, log_messages):
     with torch.no_grad():
         outs = model.eval()(x)
         expected = ref.final_conv(ref.stages(ref.stem(x)))
-    torch.testing.assert_close(outs[5], expected, atol=1e-4, rtol=0)
+    torch.testing.assert_close(outs[4], expected, atol=1e-4, rtol=0)
     # with ex_context, only the (new) ExShortcuts are missing
     log_messages.clear()
     ExMobileViT('928', ex_context=True, init_cfg=dict(
@@ -207,8 +213,9 @@ def test_loads_mobilevit_s(tmp_path, log_messages):
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
     # the 480-wide final conv of 576/640 does not fit MobileViT-S's
     with pytest.raises(RuntimeError, match='size mismatch'):
-        ExMobileViT('640', out_indices=(2, 3, 5), init_cfg=dict(
-            type='Pretrained', checkpoint=path)).init_weights()
+        ExMobileViT('640', out_indices=(2, 3, 4), final_conv=True,
+                    init_cfg=dict(type='Pretrained',
+                                  checkpoint=path)).init_weights()
 
 
 def test_classifier_checkpoint_into_dense_backbones(tmp_path, log_messages):
@@ -234,7 +241,8 @@ def test_classifier_checkpoint_into_dense_backbones(tmp_path, log_messages):
         vector = model.head.pre_logits(model.extract_feat(x))
     torch.testing.assert_close(context, vector[:, :160])  # 32 + 128 wide
 
-    # without ex_context (and index 5): MobileViT-S + nothing else, silently
+    # without ex_context (and final conv): MobileViT-S + nothing else,
+    # silently
     log_messages.clear()
     plain = ExMobileViT('640', init_cfg=dict(type='Pretrained',
                                              checkpoint=path))
@@ -246,8 +254,9 @@ def test_classifier_checkpoint_into_dense_backbones(tmp_path, log_messages):
 
 # (d) training modes ----------------------------------------------------------
 def test_frozen_stages_and_norm_eval():
-    model = ExMobileViT('640', ex_context=True, out_indices=(4, 5),
-                        frozen_stages=5, norm_eval=True).train()
+    model = ExMobileViT('640', ex_context=True, out_indices=(3, 4),
+                        final_conv=True, frozen_stages=4,
+                        norm_eval=True).train()
     frozen = [model.stem, model.layer1, model.layer5, model.final_conv]
     assert not any(p.requires_grad for m in frozen for p in m.parameters())
     assert all(p.requires_grad for p in model.ex_shortcuts.parameters())
@@ -271,11 +280,13 @@ def test_registry():
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='700'), r"Unknown ExMobileViT arch '700'; valid archs: "
      r'576, 640, 928'),
-    (dict(out_indices=(1, 6)), r'out_indices must be in range 0\.\.5'),
-    (dict(out_indices=()), r'out_indices must not be empty'),
+    (dict(out_indices=(1, 5)),
+     r'out_indices of ExMobileViT must be among 0, 1, 2, 3, 4'),
+    (dict(out_indices=()), r'out_indices of ExMobileViT must not be empty'),
     (dict(ex_context=True, out_indices=(1, 2, 3)),
-     r'ex_context .* must be 4 \(layer5\) or 5'),
-    (dict(frozen_stages=6), r'frozen_stages must be in range -1\.\.5'),
+     r'ex_context .* index 4, which must be among the out_indices'),
+    (dict(frozen_stages=5),
+     r'frozen_stages of ExMobileViT must be in range -1\.\.4'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -1,5 +1,7 @@
-"""MobileViT backbone: equivalence with timm (Apple's weights converted) and
-the ml-cvnets layout, parameter counts, odd sizes, freezing, arguments."""
+"""MobileViT backbone: equivalence with timm (Apple's weights converted), the
+ml-cvnets and mmpretrain layouts, parameter counts, odd sizes, freezing,
+arguments."""
+import importlib
 import importlib.util
 import math
 import os.path as osp
@@ -18,21 +20,20 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
 from mmlightvit.models.checkpoint import load_pretrained_weights
-from helpers import num_params  # noqa: E402
+from helpers import ROOT, num_params
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
                      'mobilevit2mmlightvit.py')
 ARCHS = ('xxs', 'xs', 's')
 # timm / ml-cvnets parameter totals with the 1000-class head
 OFFICIAL_TOTALS = {'xxs': 1272024, 'xs': 2317848, 's': 5578632}
+# channels of layer1..layer5 (out_indices 0-4) and of the final conv
 OUT_CHANNELS = {
     'xxs': [16, 24, 48, 64, 80, 320],
     'xs': [32, 48, 64, 80, 96, 384],
     's': [32, 64, 96, 128, 160, 640],
 }
-LEVELS = (0, 1, 2, 3, 4)
-ALL_OUTS = (0, 1, 2, 3, 4, 5)
+ALL_OUTS = (0, 1, 2, 3, 4)
 TRANSFORMER_DEPTHS = (2, 4, 3)
 
 
@@ -111,8 +112,8 @@ def load_converter():
     return module
 
 
-def pretrained(arch, checkpoint, out_indices=ALL_OUTS, **kwargs):
-    model = MobileViT(arch, out_indices=out_indices,
+def pretrained(arch, checkpoint, final_conv=True, **kwargs):
+    model = MobileViT(arch, out_indices=ALL_OUTS, final_conv=final_conv,
                       init_cfg=dict(type='Pretrained', checkpoint=checkpoint),
                       **kwargs)
     model.init_weights()
@@ -120,13 +121,17 @@ def pretrained(arch, checkpoint, out_indices=ALL_OUTS, **kwargs):
 
 
 def assert_matches(model, ref, sizes, seed=1, logits=True):
+    """``model`` (final_conv=True, out_indices 0-4): layer1..layer4, the
+    final conv on index 4, layer5 itself and the classifier's logits equal
+    timm's."""
     torch.manual_seed(seed)
     for h, w in sizes:
         x = torch.randn(2, 3, h, w)
         with torch.no_grad():
             expected = timm_levels(ref, x)
             got = model(x)
-            assert len(got) == 6
+            assert len(got) == 5
+            got = [*got[:4], model.layer5(got[3]), got[4]]
             for i, (g, e) in enumerate(zip(got, expected)):
                 assert g.shape == e.shape, (i, h, w)
                 diff = (g - e).abs().max().item()
@@ -144,7 +149,7 @@ def test_param_count(arch):
     final = OUT_CHANNELS[arch][-1]
     head = final * 1000 + 1000  # Linear head
     final_conv = OUT_CHANNELS[arch][4] * final + 2 * final  # 1x1 conv + BN
-    assert num_params(MobileViT(arch, out_indices=ALL_OUTS)) + head == total
+    assert num_params(MobileViT(arch, final_conv=True)) + head == total
     assert num_params(MobileViT(arch)) + final_conv + head == total
 
 
@@ -175,9 +180,9 @@ def test_cvnets_layout(arch, tmp_path, log_messages):
     model = pretrained(arch, path)
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
     assert_matches(model, ref, [(65, 97)])
-    # a dense backbone (no index 5) ignores the final conv without warnings
+    # a dense backbone (no final conv) ignores it without warnings
     log_messages.clear()
-    dense = pretrained(arch, path, out_indices=LEVELS)
+    dense = pretrained(arch, path, final_conv=False)
     assert dense.final_conv is None
     assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
 
@@ -187,7 +192,7 @@ def test_convert_layouts():
     timm_sd = ref.state_dict()
     from_timm = convert_mobilevit(timm_sd)
     from_cvnets = convert_mobilevit(to_cvnets_layout(timm_sd))
-    expected = MobileViT('xxs', out_indices=ALL_OUTS).state_dict()
+    expected = MobileViT('xxs', final_conv=True).state_dict()
     assert list(from_timm) == list(expected)
     assert list(from_cvnets) == list(expected)
     assert all(torch.equal(from_timm[k], from_cvnets[k]) for k in from_timm)
@@ -212,7 +217,7 @@ def test_offline_converter(arch, tmp_path):
     checkpoint = _load_checkpoint(dst, map_location='cpu')
     assert set(checkpoint) == {'state_dict', 'meta'}
     assert checkpoint['meta']['layout'] == 'ml-cvnets'
-    model = MobileViT(arch, out_indices=ALL_OUTS)
+    model = MobileViT(arch, out_indices=ALL_OUTS, final_conv=True)
     model.load_state_dict(checkpoint['state_dict'], strict=True)
     assert_matches(model.eval(), ref, [(64, 64)])
     assert_matches(pretrained(arch, dst), ref, [(64, 64)])
@@ -224,8 +229,7 @@ def test_converter_cli(tmp_path):
     subprocess.run([sys.executable, CONVERTER, src, dst], check=True,
                    cwd=ROOT, capture_output=True)
     state_dict = _load_checkpoint(dst, map_location='cpu')['state_dict']
-    MobileViT('xxs', out_indices=ALL_OUTS).load_state_dict(
-        state_dict, strict=True)
+    MobileViT('xxs', final_conv=True).load_state_dict(state_dict, strict=True)
 
 
 def test_wrong_keys_reported(tmp_path, log_messages):
@@ -236,17 +240,17 @@ def test_wrong_keys_reported(tmp_path, log_messages):
     torch.save(dict(state_dict=state_dict), path)
     result = load_pretrained_weights(
         MobileViT('xxs'), path, convert=convert_mobilevit)
-    final_conv = {k for k in MobileViT('xxs', out_indices=(5, )).state_dict()
+    final_conv = {k for k in MobileViT('xxs', final_conv=True).state_dict()
                   if k.startswith('final_conv.')}
     assert len(final_conv) == 6  # conv weight + BN (4 tensors + counter)
     assert set(result.unexpected_keys) == {'layer1.0.bogus.weight',
                                            *final_conv}
-    assert result.missing_keys == ['layer3.1.conv_1x1.weight']
+    assert result.missing_keys == ['layer3.1.local_rep.1.conv.weight']
     log_messages.clear()
-    pretrained('xxs', path, out_indices=LEVELS)  # final conv not reported
+    pretrained('xxs', path, final_conv=False)  # final conv not reported
     text = '\n'.join(log_messages)
     assert 'layer1.0.bogus.weight' in text and 'unexpected' in text
-    assert 'layer3.1.conv_1x1.weight' in text and 'missing' in text
+    assert 'layer3.1.local_rep.1.conv.weight' in text and 'missing' in text
     assert 'final_conv' not in text
 
 
@@ -260,21 +264,24 @@ def test_wrong_arch_checkpoint_raises(tmp_path):
 # (c) shapes, odd sizes -------------------------------------------------------
 @pytest.mark.parametrize('arch', ARCHS)
 @pytest.mark.parametrize('size', [(64, 64), (65, 97), (33, 47)])
-def test_output_shapes(arch, size):
-    model = MobileViT(arch, out_indices=ALL_OUTS).eval()
-    assert model.out_channels == OUT_CHANNELS[arch]
+@pytest.mark.parametrize('final_conv', [False, True])
+def test_output_shapes(arch, size, final_conv):
+    model = MobileViT(arch, out_indices=ALL_OUTS,
+                      final_conv=final_conv).eval()
+    channels = OUT_CHANNELS[arch][:4] + [
+        OUT_CHANNELS[arch][5 if final_conv else 4]]
+    assert model.out_channels == dict(enumerate(channels))
     with torch.no_grad():
         outs = model(torch.randn(1, 3, *size))
-    assert len(outs) == 6
+    assert len(outs) == 5
     for i, out in enumerate(outs):
-        stride = 2**min(i + 1, 5)
-        assert out.shape == (1, OUT_CHANNELS[arch][i],
-                             math.ceil(size[0] / stride),
+        stride = 2**(i + 1)
+        assert out.shape == (1, channels[i], math.ceil(size[0] / stride),
                              math.ceil(size[1] / stride))
 
 
 def test_registry_and_subset():
-    model = MODELS.build(dict(type='MobileViT', arch='small',
+    model = MODELS.build(dict(type='MobileViTBackbone', arch='small',
                               out_indices=(4, 2))).eval()
     assert model.arch == 's' and model.out_indices == (2, 4)
     with torch.no_grad():
@@ -282,27 +289,70 @@ def test_registry_and_subset():
     assert [o.shape[1] for o in outs] == [96, 160]
 
 
-def test_mmpretrain_name_clash():
-    """mmpretrain has its own ``MobileViT``: in mmpretrain's registry (and
-    configs with ``default_scope='mmpretrain'``) ours is
-    ``type='mmengine.MobileViT'``."""
+def test_no_name_clash_with_mmpretrain():
+    """mmpretrain has its own ``MobileViT``; ours is ``'MobileViTBackbone'``
+    in every scope (mmseg, mmdet, mmpretrain) and does not take the name
+    ``'MobileViT'``."""
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    assert PRETRAIN_MODELS.get('mmengine.MobileViT') is MobileViT
-    assert PRETRAIN_MODELS.get('MobileViT') is not MobileViT
-    model = PRETRAIN_MODELS.build(dict(type='mmengine.MobileViT', arch='xxs'))
+    from mmpretrain.models.backbones import MobileViT as PretrainMobileViT
+    assert MODELS.get('MobileViT') is None
+    assert PRETRAIN_MODELS.get('MobileViT') is PretrainMobileViT
+    for scope in ('mmpretrain', 'mmseg', 'mmdet'):
+        registry = importlib.import_module(f'{scope}.registry').MODELS
+        assert registry.get('MobileViTBackbone') is MobileViT
+    model = PRETRAIN_MODELS.build(dict(type='MobileViTBackbone', arch='xxs'))
     assert isinstance(model, MobileViT)
+
+
+def test_mmpretrain_layout(tmp_path, log_messages):
+    """mmpretrain's own MobileViT (its converted Apple weights) loads: same
+    blocks, other key names; same outputs."""
+    from mmpretrain.models.backbones import MobileViT as PretrainMobileViT
+    ref = PretrainMobileViT('xx_small', out_indices=(0, 1, 2, 3, 4))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            if p.ndim == 1:  # biases and norm affines
+                p.copy_((1. if name.endswith('weight') else 0.) +
+                        0.2 * torch.randn_like(p))
+        for m in ref.modules():
+            if isinstance(m, _BatchNorm):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2.)
+    ref.eval()
+    path = str(tmp_path / 'mobilevit-xxsmall_3rdparty_in1k.pth')
+    torch.save(dict(state_dict={f'backbone.{k}': v
+                                for k, v in ref.state_dict().items()}), path)
+    model = pretrained('xxs', path)
+    assert not [m for m in log_messages if 'missing' in m or 'unexpected' in m]
+    x = torch.randn(2, 3, 65, 97)
+    with torch.no_grad():
+        expected, got = ref(x), model(x)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g.shape == e.shape, i
+        diff = (g - e).abs().max().item()
+        assert diff < 1e-4, f'level {i}: max diff {diff}'
+
+
+
+def _drop_probs(model):
+    """Stochastic depth of the attention and FFN branches of every
+    transformer layer."""
+    return [(m.attn.out_drop.drop_prob, m.ffn.dropout_layer.drop_prob)
+            for m in model.modules() if hasattr(m, 'ffn')]
 
 
 def test_hyperparameters():
     model = MobileViT('s', drop_path_rate=0.1)
     layers = [m for m in model.modules() if hasattr(m, 'ffn')]
     assert len(layers) == sum(TRANSFORMER_DEPTHS)
-    probs = [getattr(m.drop_path, 'drop_prob', 0.) for m in layers]
+    probs = _drop_probs(model)
+    assert all(attn == ffn for attn, ffn in probs)
+    probs = [attn for attn, _ in probs]
     assert probs[0] == 0. and probs[-1] == pytest.approx(0.1)
     assert probs == sorted(probs)
     assert all(m.attn.num_heads == 4 for m in layers)
-    assert all(isinstance(m.drop_path, nn.Identity)
-               for m in MobileViT('s').modules() if hasattr(m, 'ffn'))
+    assert all(p == (0., 0.) for p in _drop_probs(MobileViT('s')))
     norms = [m for m in model.modules() if isinstance(m, nn.LayerNorm)]
     assert len(norms) == 2 * 9 + 3 and all(m.eps == 1e-5 for m in norms)
     sync = MobileViT('s', norm_cfg=dict(type='SyncBN'))
@@ -314,14 +364,14 @@ def _level(key):
     if key.startswith(('stem.', 'layer1.')):
         return 0
     if key.startswith('final_conv.'):
-        return 5
+        return 4
     return int(key[len('layer')]) - 1
 
 
-@pytest.mark.parametrize('frozen_stages', [0, 2, 5])
+@pytest.mark.parametrize('frozen_stages', [0, 2, 4])
 def test_frozen_stages(frozen_stages):
     torch.manual_seed(0)
-    model = MobileViT('xxs', out_indices=ALL_OUTS,
+    model = MobileViT('xxs', out_indices=ALL_OUTS, final_conv=True,
                       frozen_stages=frozen_stages)
     model.train()
     model.train()  # a second call must not unfreeze
@@ -353,7 +403,7 @@ def test_norm_eval():
     model = MobileViT('xxs', norm_eval=True).train()
     bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
     assert bns and not any(m.training for m in bns)
-    assert model.training and model.layer3[1].norm.training
+    assert model.training and model.layer3[1].global_rep[-1].training
     stats = {k: v.clone() for k, v in model.state_dict().items()
              if 'running' in k or 'num_batches' in k}
     model(torch.randn(2, 3, 64, 64))
@@ -365,11 +415,14 @@ def test_norm_eval():
 # (e) argument validation -----------------------------------------------------
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='m'), r"Unknown MobileViT arch 'm'; valid archs: xxs, xs, s"),
-    (dict(out_indices=(1, 6)), r'out_indices must be in range 0\.\.5'),
-    (dict(out_indices=(-1, )), r'out_indices must be in range 0\.\.5'),
-    (dict(out_indices=()), r'out_indices must not be empty'),
-    (dict(frozen_stages=6), r'frozen_stages must be in range -1\.\.5'),
-    (dict(frozen_stages=-2), r'frozen_stages must be in range -1\.\.5'),
+    (dict(out_indices=(1, 5)),
+     r'out_indices of MobileViT must be among 0, 1, 2, 3, 4 .*got \(1, 5\)'),
+    (dict(out_indices=(-1, )), r'out_indices of MobileViT must be among 0'),
+    (dict(out_indices=()), r'out_indices of MobileViT must not be empty'),
+    (dict(frozen_stages=5),
+     r'frozen_stages of MobileViT must be in range -1\.\.4'),
+    (dict(frozen_stages=-2),
+     r'frozen_stages of MobileViT must be in range -1\.\.4'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

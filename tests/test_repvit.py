@@ -20,9 +20,8 @@ import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.repvit import (RepViT, convert_repvit,
                                                 infer_arch)
 from mmlightvit.models.checkpoint import load_pretrained_weights
-from helpers import num_params  # noqa: E402
+from helpers import ROOT, num_params
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters',
                      'repvit2mmlightvit.py')
 ARCHS = ('m0_9', 'm1_0', 'm1_1', 'm1_5', 'm2_3')
@@ -207,6 +206,7 @@ def test_param_count(arch):
 
 
 # shapes ----------------------------------------------------------------------
+# channels of out_indices 1-4 (strides 4-32)
 OUT_CHANNELS = {'m0_9': [48, 96, 192, 384], 'm1_0': [56, 112, 224, 448],
                 'm1_1': [64, 128, 256, 512], 'm1_5': [64, 128, 256, 512],
                 'm2_3': [80, 160, 320, 640]}
@@ -215,20 +215,20 @@ OUT_CHANNELS = {'m0_9': [48, 96, 192, 384], 'm1_0': [56, 112, 224, 448],
 @pytest.mark.parametrize('arch', ARCHS)
 def test_output_shapes(arch):
     model = RepViT(arch).eval()
-    assert model.out_channels == OUT_CHANNELS[arch]
+    assert model.out_channels == dict(zip((1, 2, 3, 4), OUT_CHANNELS[arch]))
     for size in [(64, 64), (65, 97), (33, 31)]:
         with torch.no_grad():
             outs = model(torch.randn(1, 3, *size))
         assert len(outs) == 4
         for i, out in enumerate(outs):
-            stride = 2**(i + 2)
+            stride = 2**(i + 2)  # out index i + 1
             assert out.shape == (1, OUT_CHANNELS[arch][i],
                                  math.ceil(size[0] / stride),
                                  math.ceil(size[1] / stride))
 
 
 def test_out_indices_subset_and_registry():
-    model = MODELS.build(dict(type='RepViT', arch='m0_9', out_indices=(1, 3)))
+    model = MODELS.build(dict(type='RepViT', arch='m0_9', out_indices=(2, 4)))
     with torch.no_grad():
         outs = model.eval()(torch.randn(2, 3, 64, 64))
     assert [tuple(o.shape) for o in outs] == [(2, 96, 8, 8), (2, 384, 2, 2)]
@@ -238,13 +238,18 @@ def test_out_indices_subset_and_registry():
 def test_official_hyperparameters():
     model = RepViT('m1_1')
     ses = [blk.se for stage in model.stages for blk in stage]
-    se_widths = [se.conv_reduce.out_channels for se in ses
+    se_widths = [se.conv1.conv.out_channels for se in ses
                  if not isinstance(se, nn.Identity)]
     # make_divisible(C / 4, 8), e.g. 64 -> 16, 128 -> 32
     assert se_widths == [16, 32] + [64] * 6 + [128]
     m0_9 = RepViT('m0_9')
-    assert m0_9.stages[0][0].se.conv_reduce.out_channels == 16  # 48 / 4 = 12
-    assert RepViT('m2_3').stages[0][0].se.conv_reduce.out_channels == 24
+    assert m0_9.stages[0][0].se.conv1.conv.out_channels == 16  # 48 / 4 = 12
+    assert RepViT('m2_3').stages[0][0].se.conv1.conv.out_channels == 24
+    # timm's SqueezeExcite: biased convs, ReLU, sigmoid gate
+    se = m0_9.stages[0][0].se
+    assert se.conv1.conv.bias is not None and se.conv2.conv.bias is not None
+    assert isinstance(se.conv1.activate, nn.ReLU)
+    assert isinstance(se.conv2.activate, nn.Sigmoid)
     # the last BN of each FFN starts at zero, also after init_weights()
     model.init_weights()
     for stage in model.stages:
@@ -313,7 +318,7 @@ def test_deploy_training_and_frozen():
     model = RepViT('m0_9', frozen_stages=2)
     model.switch_to_deploy()
     assert model.training  # mode kept
-    assert not model.stem.training and not model.stages[1].training
+    assert not any(m.training for m in (*model.stem, model.stages[1]))
     assert model.stages[2].training
     for i, stage in enumerate([model.stem, *model.stages]):
         assert all(p.requires_grad == (i > 2) for p in stage.parameters())
@@ -464,9 +469,13 @@ def _snapshot(module):
     return {k: v.clone() for k, v in module.state_dict().items()}
 
 
-def _part(key):
-    """-1 for the stem, i for stages.i."""
-    return -1 if key.startswith('stem.') else int(key.split('.')[1])
+def _level(key):
+    """The output index whose level computes ``key``: 0 for the stem's
+    first (stride-2) conv, 1 for its second conv and stages.0, i + 1 for
+    stages.i."""
+    if key.startswith('stem.'):
+        return int(key.split('.')[1])
+    return int(key.split('.')[1]) + 1
 
 
 @pytest.mark.parametrize('frozen_stages', [0, 1, 3, 4])
@@ -475,9 +484,10 @@ def test_frozen_stages(frozen_stages):
     model = RepViT('m0_9', frozen_stages=frozen_stages)
     model.train()
     model.train()  # a second call must not unfreeze
-    parts = [model.stem, *model.stages]
-    for i, part in enumerate(parts):  # i = 0: stem, i = k: stages[k - 1]
-        frozen = i <= frozen_stages
+    parts = [(0, model.stem[0]), (1, model.stem[1])] + [
+        (i + 1, stage) for i, stage in enumerate(model.stages)]
+    for level, part in parts:
+        frozen = level <= frozen_stages
         assert all(p.requires_grad != frozen for p in part.parameters())
         assert all(m.training != frozen for m in part.modules())
 
@@ -491,9 +501,9 @@ def test_frozen_stages(frozen_stages):
         optimizer.step()
     after = model.state_dict()
     for key, value in before.items():  # parameters and BN statistics
-        if _part(key) < frozen_stages:
+        if _level(key) <= frozen_stages:
             assert torch.equal(after[key], value), key
-    trainable = [k for k in before if _part(k) >= frozen_stages]
+    trainable = [k for k in before if _level(k) > frozen_stages]
     assert bool(trainable) == (frozen_stages < 4)
     if trainable:
         assert all(not torch.equal(after[k], before[k]) for k in trainable
@@ -526,10 +536,15 @@ def test_drop_path():
 @pytest.mark.parametrize('kwargs,match', [
     (dict(arch='m1'),
      r"Unknown RepViT arch 'm1'; valid archs: m0_9, m1_0, m1_1, m1_5, m2_3"),
-    (dict(out_indices=(0, 4)), r'out_indices must be in range 0\.\.3'),
-    (dict(out_indices=(-1, )), r'out_indices must be in range 0\.\.3'),
-    (dict(frozen_stages=5), r'frozen_stages must be in range -1\.\.4'),
-    (dict(frozen_stages=-2), r'frozen_stages must be in range -1\.\.4'),
+    (dict(out_indices=(0, 4)),
+     r'out_indices of RepViT must be among 1, 2, 3, 4 .*got \(0, 4\)'),
+    (dict(out_indices=(5, )),
+     r'out_indices of RepViT must be among 1, 2, 3, 4'),
+    (dict(out_indices=(-1, )), r'out_indices of RepViT must be among 1, 2'),
+    (dict(frozen_stages=5),
+     r'frozen_stages of RepViT must be in range -1\.\.4'),
+    (dict(frozen_stages=-2),
+     r'frozen_stages of RepViT must be in range -1\.\.4'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -10,19 +10,20 @@ EMO normalises the feature map *before* pooling.
 * RepViT: global mean -> BatchNorm1d -> Linear (the official ``BN_Linear``
   ``classifier``; the distillation head ``classifier_dist`` is not built):
   ``PooledLinearClsHead(post_norm_cfg=BN1d)``.
-* MobileViT: the backbone's final 1x1 conv (its output index 5) -> global
-  mean -> dropout -> Linear: ``PooledLinearClsHead(dropout_rate=0.1)``.
+* MobileViT: the backbone's final 1x1 conv (``final_conv=True``, on its
+  output index 4) -> global mean -> dropout -> Linear:
+  ``PooledLinearClsHead(dropout_rate=0.1)``.
 * ExMobileViT: :class:`ExMobileViTClsHead`, the ExShortcuts and the extended
   Linear layer over the backbone's layer3 / layer4 / final-conv outputs.
 """
 import torch
 import torch.nn as nn
-from mmcv.cnn import build_norm_layer
 from mmpretrain.models.heads import ClsHead
+from mmpretrain.models.utils import build_norm_layer
 from mmpretrain.registry import MODELS
 
-from .backbones.exmobilevit import (EX_IN_CHANNELS, build_ex_shortcuts,
-                                    ex_arch_setting)
+from .backbones.exmobilevit import (EX_IN_CHANNELS, ExMobileViT,
+                                    build_ex_shortcuts)
 
 # Linear layers of all four official classifiers: truncated normal, std .02.
 _LINEAR_INIT = dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.)
@@ -61,9 +62,11 @@ class PooledLinearClsHead(ClsHead):
                 f'num_classes={num_classes} must be a positive integer')
         self.num_classes = num_classes
         self.in_channels = in_channels
-        self.pre_norm = build_norm_layer(pre_norm_cfg, in_channels)[1] \
+        # mmpretrain's registry, whatever the default scope: 'LN2d' is its
+        # LayerNorm2d (the class EMO's stages 3-4 use)
+        self.pre_norm = build_norm_layer(pre_norm_cfg, in_channels) \
             if pre_norm_cfg else None
-        self.post_norm = build_norm_layer(post_norm_cfg, in_channels)[1] \
+        self.post_norm = build_norm_layer(post_norm_cfg, in_channels) \
             if post_norm_cfg else None
         self.dropout = nn.Dropout(dropout_rate) if dropout_rate > 0 else None
         self.fc = nn.Linear(in_channels, num_classes)
@@ -95,8 +98,9 @@ class ExMobileViTClsHead(ClsHead):
 
     Takes the multi-scale outputs of
     :class:`~mmlightvit.models.backbones.ExMobileViT` with
-    ``out_indices=(2, 3, 5)``: ``layer3`` (96 ch), ``layer4`` (128 ch) and
-    the final 1x1 conv (480 / 480 / 640 ch for '576' / '640' / '928').
+    ``out_indices=(2, 3, 4)`` and ``final_conv=True``: ``layer3`` (96 ch),
+    ``layer4`` (128 ch) and the final 1x1 conv on index 4 (480 / 480 / 640
+    ch for '576' / '640' / '928').
     Each early level goes through its ExShortcut (1x1 conv + BN + SiLU to
     ``ex_channels``) and global average pooling; the pooled vectors are
     concatenated with the pooled final conv output (``int(arch)`` channels
@@ -133,7 +137,8 @@ class ExMobileViTClsHead(ClsHead):
         if num_classes <= 0:
             raise ValueError(
                 f'num_classes={num_classes} must be a positive integer')
-        self.arch, setting = ex_arch_setting(arch)
+        self.arch = ExMobileViT.resolve_arch(arch)
+        setting = ExMobileViT.arch_settings[self.arch]
         self.num_classes = num_classes
         self.in_channels = (*EX_IN_CHANNELS, setting['final_channels'])
         self.ex_channels = setting['ex_channels']
@@ -152,8 +157,8 @@ class ExMobileViTClsHead(ClsHead):
             raise ValueError(
                 f'ExMobileViTClsHead({self.arch!r}) takes the layer3, layer4 '
                 f'and final-conv outputs of ExMobileViT({self.arch!r}) '
-                f'(out_indices=(2, 3, 5)), with {self.in_channels} '
-                f'channels; got {channels}')
+                f'(out_indices=(2, 3, 4), final_conv=True), with '
+                f'{self.in_channels} channels; got {channels}')
         *early, final = feats
         vectors = [shortcut(x).mean((2, 3))
                    for shortcut, x in zip(self.ex_shortcuts, early)]

@@ -10,20 +10,17 @@ use it with ``init_cfg=dict(type='Pretrained', checkpoint='emo_5m.pth')`` or
 import argparse
 import os
 import os.path as osp
-import sys
 
 import torch
-from mmengine.runner.checkpoint import _load_checkpoint
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-import mmlightvit  # noqa: E402,F401  (compat layer: safe checkpoint loading)
-from mmlightvit.models.backbones.emo import convert_official_emo  # noqa: E402
-from mmlightvit.models.checkpoint import unwrap_state_dict  # noqa: E402
+from mmlightvit.compat import load_checkpoint_file
+from mmlightvit.models.backbones.emo import convert_official_emo
+from mmlightvit.models.checkpoint import unwrap_state_dict
 
 
 def convert(src, dst):
     """Convert ``src`` and save it to ``dst``; returns the state_dict."""
-    checkpoint = _load_checkpoint(src, map_location='cpu')
+    checkpoint = load_checkpoint_file(src, map_location='cpu')
     state_dict = convert_official_emo(unwrap_state_dict(checkpoint))
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)

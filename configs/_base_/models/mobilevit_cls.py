@@ -1,13 +1,14 @@
 # MobileViT ImageNet classifier (ml-cvnets): the backbone's final 1x1 conv
-# (output index 5, min(4 x C5, 960) channels) -> global mean -> dropout 0.1
-# -> Linear. Label smoothing 0.1. MobileViT-S by default; the leaf configs
-# set the arch and the head width.
-# mmpretrain registers a MobileViT of its own, which the mmpretrain scope
-# finds first: 'mmengine.MobileViT' is mmlightvit's (in mmengine's root
-# registry).
+# (final_conv=True: on output index 4, min(4 x C5, 960) channels) -> global
+# mean -> dropout 0.1 -> Linear. Label smoothing 0.1. MobileViT-S by default;
+# the leaf configs set the arch and the head width.
+# mmlightvit's MobileViT is registered as 'MobileViTBackbone' (mmpretrain
+# registers a 'MobileViT' of its own).
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='mmengine.MobileViT', arch='s', out_indices=(5, )),
+    backbone=dict(
+        type='MobileViTBackbone', arch='s', out_indices=(4, ),
+        final_conv=True),
     head=dict(
         type='PooledLinearClsHead',
         num_classes=1000,

@@ -5,7 +5,7 @@
 # RepViT-M1.1 by default; the leaf configs set the arch and the head width.
 model = dict(
     type='ImageClassifier',
-    backbone=dict(type='RepViT', arch='m1_1', out_indices=(3, )),
+    backbone=dict(type='RepViT', arch='m1_1', out_indices=(4, )),
     head=dict(
         type='PooledLinearClsHead',
         num_classes=1000,

@@ -2,7 +2,7 @@
 # results are Mask R-CNN 1x with AdamW lr 2e-4, weight decay 0.05), so this is
 # EMO's RetinaNet setting (retinanet_emo.py), the closest published recipe
 # for a light backbone with the same optimiser: the FPN on the last three
-# stages (strides 8/16/32, out_indices 1-3), stem and first stage frozen, all
+# stages (strides 8/16/32, out_indices 2-4), stem and first stage frozen, all
 # backbone BN in eval mode, no stochastic depth (as RepViT's ImageNet
 # training). RepViT-M1.1 by default; the leaf configs set the arch and the
 # FPN inputs.
@@ -12,7 +12,7 @@ model = dict(
         _delete_=True,
         type='RepViT',
         arch='m1_1',
-        out_indices=(1, 2, 3),
+        out_indices=(2, 3, 4),
         frozen_stages=1,
         norm_eval=True,
         drop_path_rate=0.,

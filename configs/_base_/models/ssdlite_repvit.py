@@ -1,6 +1,6 @@
 # SSDLite with a RepViT backbone. RepViT published no SSDLite, so this is
 # EMO's SSDLite setting (ssdlite_emo.py), the closest published recipe: the
-# stride-16 and stride-32 stages (out_indices 2-3) into the depthwise SSDNeck
+# stride-16 and stride-32 stages (out_indices 3-4) into the depthwise SSDNeck
 # and SSDHead, 320x320 anchors, nothing frozen, all backbone BN in eval mode,
 # no stochastic depth. RepViT-M1.1 by default; the leaf configs set the arch
 # and the neck/head widths.
@@ -10,7 +10,7 @@ model = dict(
         _delete_=True,
         type='RepViT',
         arch='m1_1',
-        out_indices=(2, 3),
+        out_indices=(3, 4),
         frozen_stages=-1,
         norm_eval=True,
         drop_path_rate=0.,

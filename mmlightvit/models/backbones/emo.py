@@ -11,10 +11,9 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
-from torch.nn.modules.batchnorm import _BatchNorm
+from mmpretrain.models.utils import LayerNorm2d, SELayer
 
-from ..bricks import SqueezeExcite
-from ..checkpoint import load_pretrained_weights
+from .base import BaseBackbone
 
 
 class IRMB(BaseModule):
@@ -68,7 +67,11 @@ class IRMB(BaseModule):
             mid_channels, mid_channels, kernel_size, stride=stride,
             padding=kernel_size // 2, groups=mid_channels,
             norm_cfg=dw_norm_cfg, act_cfg=dict(type='SiLU'))
-        self.se = SqueezeExcite(mid_channels, se_ratio, act_cfg=act_cfg) \
+        # timm's SqueezeExcite as the official code uses it: squeeze width
+        # round(C * se_ratio), biased 1x1 convs, act, sigmoid gate
+        self.se = SELayer(
+            mid_channels, round(mid_channels * se_ratio),
+            act_cfg=(act_cfg, dict(type='Sigmoid'))) \
             if se_ratio > 0 else nn.Identity()
         self.proj = ConvModule(
             mid_channels, out_channels, 1, bias=False, act_cfg=None)
@@ -113,17 +116,18 @@ class IRMB(BaseModule):
 
 
 @MODELS.register_module()
-class EMO(BaseModule):
+class EMO(BaseBackbone):
     """EMO backbone.
 
-    Outputs (``out_indices``): 0 = stem (stride 2), 1-4 = stages (strides 4,
-    8, 16, 32); channels in ``self.out_channels[index]``.
+    Outputs (``out_indices``, see :mod:`~mmlightvit.models.backbones.base`):
+    0 = the stem (``stage0``, stride 2), 1-4 = ``stage1``..``stage4``
+    (strides 4, 8, 16, 32); channels in ``out_channels[index]``.
 
     Args:
         arch (str): '1M', '2M', '5M' or '6M' (the official EMO_* models).
         in_channels (int): Input channels.
         out_indices (Sequence[int]): Outputs, from 0..4.
-        frozen_stages (int): Freeze stem (0) .. stage ``i``; -1 = none.
+        frozen_stages (int): Freeze the stem (0) .. ``stage{k}``; -1 = none.
         norm_eval (bool): Keep all BN layers in eval mode while training.
         drop_path_rate (float | None): Stochastic depth, linearly increased
             over the stage blocks; None = the arch's official value.
@@ -151,45 +155,30 @@ class EMO(BaseModule):
                    exp_ratios=(2., 3., 4., 5.), dim_heads=(16, 24, 20, 32),
                    drop_path_rate=0.05),
     }  # yapf: disable
+    levels = {i: (f'stage{i}', ) for i in range(5)}
+    out_levels = (0, 1, 2, 3, 4)
     stem_channels = 24
     kernel_sizes = (3, 3, 5, 5)
     with_attn = (False, False, True, True)  # in non-first blocks only
     act_cfgs = (dict(type='SiLU'), dict(type='SiLU'), dict(type='GELU'),
                 dict(type='GELU'))
-    ln_cfg = dict(type='LN2d', eps=1e-6)  # pre-norm of stages 3-4
+    # pre-norm of stages 3-4: mmpretrain's LayerNorm2d (registered there as
+    # 'LN2d'), given as a class so that every scope builds the same one
+    ln_cfg = dict(type=LayerNorm2d, eps=1e-6)
 
-    def __init__(self,
-                 arch='5M',
-                 in_channels=3,
-                 out_indices=(1, 2, 3, 4),
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 drop_path_rate=None,
-                 window_size=7,
-                 norm_cfg=dict(type='BN', eps=1e-6),
+    def __init__(self, arch='5M', in_channels=3, out_indices=(1, 2, 3, 4),
+                 frozen_stages=-1, norm_eval=False, drop_path_rate=None,
+                 window_size=7, norm_cfg=dict(type='BN', eps=1e-6),
                  init_cfg=None):
-        super().__init__(init_cfg)
-        if arch not in self.arch_settings:
-            raise ValueError(f'Unknown EMO arch {arch!r}; valid archs: '
-                             f'{", ".join(self.arch_settings)}')
-        out_indices = (out_indices, ) if isinstance(out_indices, int) \
-            else tuple(out_indices)
-        if not all(isinstance(i, int) and 0 <= i <= 4 for i in out_indices):
-            raise ValueError('out_indices must be in range 0..4 (0 = stem, '
-                             f'1-4 = stages), got {out_indices}')
-        if frozen_stages not in range(-1, 5):
-            raise ValueError('frozen_stages must be in range -1..4 (-1 = '
-                             f'none, 0 = stem), got {frozen_stages}')
-        setting = self.arch_settings[arch]
+        super().__init__(arch, out_indices, frozen_stages, norm_eval,
+                         init_cfg)
+        setting = self.arch_settings[self.arch]
         if drop_path_rate is None:
             drop_path_rate = setting['drop_path_rate']
         norm_cfg = dict(norm_cfg)
         norm_cfg.setdefault('eps', 1e-6)
-        self.arch = arch
-        self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.out_channels = [self.stem_channels, *setting['widths']]
+        self.out_channels = dict(enumerate((self.stem_channels,
+                                            *setting['widths'])))
 
         c = self.stem_channels
         with warnings.catch_warnings():  # the official stem conv has a bias
@@ -225,38 +214,8 @@ class EMO(BaseModule):
             self.add_module(f'stage{i + 1}', nn.Sequential(*blocks))
         self._freeze_stages()
 
-    def init_weights(self):
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            load_pretrained_weights(
-                self, cfg['checkpoint'], convert=convert_official_emo)
-            self._is_init = True
-        else:
-            super().init_weights()
-
-    def forward(self, x):
-        outs = []
-        for i in range(5):
-            x = getattr(self, f'stage{i}')(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
-    def _freeze_stages(self):
-        for i in range(self.frozen_stages + 1):
-            stage = getattr(self, f'stage{i}')
-            stage.eval()
-            for param in stage.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def convert_checkpoint(self, state_dict):
+        return convert_official_emo(state_dict)
 
 
 # official key -> mmlightvit key (substring replacements, idempotent)
@@ -265,6 +224,8 @@ _OFFICIAL_RENAMES = (
     ('stage0.0.convs.0.1.', 'stage0.0.bn.'),  # stem BN
     ('.conv_local.norm.', '.conv_local.bn.'),  # depthwise conv BN
     ('.norm.norm.', '.norm.'),  # LayerNorm2d wrapper of stages 3-4
+    ('.se.conv_reduce.', '.se.conv1.conv.'),  # timm SqueezeExcite -> SELayer
+    ('.se.conv_expand.', '.se.conv2.conv.'),
 )
 _CLASSIFIER_PREFIXES = ('head.', 'norm.', 'pre_head.')
 

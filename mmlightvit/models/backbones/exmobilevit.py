@@ -7,12 +7,13 @@ attention stages through ExShortcuts in the final Linear layer. So the split
 is
 
 * :class:`ExMobileViT` (this module, a backbone): MobileViT-S with the
-  variant's final 1x1 conv (output index 5), for classification and dense
-  prediction alike, plus the dense ``ex_context`` extension of this project;
+  variant's final 1x1 conv (``final_conv=True``: on output index 4), for
+  classification and dense prediction alike, plus the dense ``ex_context``
+  extension of this project;
 * :class:`~mmlightvit.models.heads.ExMobileViTClsHead` (an mmpretrain head):
   the ExShortcuts and the extended Linear classifier, fed with the backbone's
   multi-scale outputs ``(layer3, layer4, final conv)`` (``out_indices=(2, 3,
-  5)``).
+  4)``, ``final_conv=True``).
 
 Both build their ExShortcuts with :func:`build_ex_shortcuts` (same module
 names), so a classification checkpoint's ``head.ex_shortcuts.*`` load into an
@@ -23,34 +24,13 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.registry import MODELS
 
-from ..checkpoint import load_pretrained_weights, select_prefix
+from ..checkpoint import select_prefix
 from .mobilevit import MobileViT
 
-# Per variant (named by the classifier input width): ExShortcut widths on
-# layer3 / layer4 and the width of the final 1x1 conv after layer5, from the
-# authors' EmPasLab/ExMobileVIT models/ExMobileViT_{576,640,928}.py.
-EX_ARCH_SETTINGS = {
-    '576': dict(ex_channels=(32, 64), final_channels=480),
-    '640': dict(ex_channels=(32, 128), final_channels=480),
-    '928': dict(ex_channels=(128, 160), final_channels=640),
-}
 # MobileViT-S levels the ExShortcuts read: layer3 (96 ch, stride 8) and
 # layer4 (128 ch, stride 16), the two early attention stages.
 EX_LEVELS = (2, 3)
 EX_IN_CHANNELS = (96, 128)
-
-
-def ex_arch_setting(arch):
-    """``(arch, setting)`` for '576' / '640' / '928' (also 'ExMobileViT-928',
-    or an int); ``ValueError`` for anything else."""
-    arch = str(arch)
-    if arch.startswith('ExMobileViT-'):
-        arch = arch[len('ExMobileViT-'):]
-    if arch not in EX_ARCH_SETTINGS:
-        raise ValueError(
-            f'Unknown ExMobileViT arch {arch!r}; valid archs: '
-            f'{", ".join(EX_ARCH_SETTINGS)}')
-    return arch, EX_ARCH_SETTINGS[arch]
 
 
 def build_ex_shortcuts(ex_channels, in_channels=EX_IN_CHANNELS,
@@ -83,17 +63,18 @@ class ExMobileViT(MobileViT):
 
     The ExShortcuts and the Linear layer are the classifier:
     :class:`~mmlightvit.models.heads.ExMobileViTClsHead`, which takes this
-    backbone's outputs with ``out_indices=(2, 3, 5)``. The backbone differs
-    from :class:`MobileViT` ('s') only in the width of the final conv (index
-    5, built only when requested), so the dense backbone (indices 0-4) *is*
-    MobileViT-S and loads MobileViT-S checkpoints as they are.
+    backbone's outputs with ``out_indices=(2, 3, 4)`` and
+    ``final_conv=True``. The backbone differs from :class:`MobileViT` ('s')
+    only in the width of the final conv (built only with ``final_conv``),
+    so the dense backbone *is* MobileViT-S and loads MobileViT-S checkpoints
+    as they are.
 
     ``ex_context=True`` (this project's extension of the paper to dense
     prediction, which the paper does not do) builds ExShortcuts here: their
     two pooled vectors (``sum(ex_channels)`` channels) are broadcast
-    spatially and concatenated along channels to the highest requested level
-    (which must be 4 or 5), so decode heads see the early-stage context;
-    ``out_channels`` of that level grows accordingly. Loading a checkpoint of
+    spatially and concatenated along channels to the stride-32 output (index
+    4, which must be requested), so decode heads see the early-stage
+    context; ``out_channels[4]`` grows accordingly. Loading a checkpoint of
     the ExMobileViT classifier (mmpretrain ``backbone.*`` / ``head.*`` keys)
     fills them from the classifier's ``head.ex_shortcuts.*``.
 
@@ -114,45 +95,41 @@ class ExMobileViT(MobileViT):
 
     Args:
         arch (str): '576', '640' or '928' (also 'ExMobileViT-928' etc.).
-        ex_context (bool): Append the ExShortcut context to the last level.
-        Others: as :class:`MobileViT` (``arch`` there is always 's';
-            ``frozen_stages`` never freezes the ExShortcuts).
+        ex_context (bool): Append the ExShortcut context to index 4.
+        **kwargs: The arguments of :class:`MobileViT` (``frozen_stages``
+            never freezes the ExShortcuts; ``final_channels`` defaults to
+            the variant's).
     """
+    # Per variant (named by the classifier input width): MobileViT-S with
+    # the ExShortcut widths on layer3 / layer4 and the width of the final
+    # 1x1 conv, from the authors' EmPasLab/ExMobileVIT
+    # models/ExMobileViT_{576,640,928}.py.
+    arch_settings = {
+        arch: dict(MobileViT.arch_settings['s'], ex_channels=ex_channels,
+                   final_channels=final_channels)
+        for arch, ex_channels, final_channels in (
+            ('576', (32, 64), 480), ('640', (32, 128), 480),
+            ('928', (128, 160), 640))
+    }
+    arch_aliases = {f'ExMobileViT-{arch}': arch for arch in arch_settings}
+    # a classifier checkpoint's head.ex_shortcuts.* are needed: no automatic
+    # 'backbone.' selection, convert_checkpoint does it
+    checkpoint_prefix = None
 
-    def __init__(self,
-                 arch='928',
-                 ex_context=False,
-                 in_channels=3,
-                 out_indices=(0, 1, 2, 3, 4),
-                 frozen_stages=-1,
-                 norm_eval=False,
-                 drop_path_rate=0.,
-                 norm_cfg=dict(type='BN'),
-                 init_cfg=None):
-        arch, setting = ex_arch_setting(arch)
-        super().__init__(
-            arch='s',
-            in_channels=in_channels,
-            out_indices=out_indices,
-            frozen_stages=frozen_stages,
-            norm_eval=norm_eval,
-            drop_path_rate=drop_path_rate,
-            norm_cfg=norm_cfg,
-            final_channels=setting['final_channels'],
-            init_cfg=init_cfg)
-        if ex_context and self.out_indices[-1] < 4:
+    def __init__(self, arch='928', ex_context=False, **kwargs):
+        super().__init__(arch=arch, **kwargs)
+        if ex_context and 4 not in self.out_indices:
             raise ValueError(
-                'ex_context appends the ExShortcut context to the last '
-                'output level, which must be 4 (layer5) or 5 (final conv); '
-                f'got out_indices={self.out_indices}')
-        self.arch = arch
+                'ex_context appends the ExShortcut context to the stride-32 '
+                'output, index 4, which must be among the out_indices; got '
+                f'out_indices={self.out_indices}')
         self.ex_context = ex_context
-        self.ex_channels = setting['ex_channels']
+        self.ex_channels = self.arch_settings[self.arch]['ex_channels']
         self.ex_shortcuts = build_ex_shortcuts(
             self.ex_channels, [self.out_channels[i] for i in EX_LEVELS],
-            norm_cfg, self.act_cfg) if ex_context else None
+            self.norm_cfg, self.act_cfg) if ex_context else None
         if ex_context:
-            self.out_channels[self.out_indices[-1]] += sum(self.ex_channels)
+            self.out_channels[4] += sum(self.ex_channels)
 
     def _unbuilt_prefixes(self):
         unbuilt = super()._unbuilt_prefixes()
@@ -160,21 +137,9 @@ class ExMobileViT(MobileViT):
             unbuilt += ('ex_shortcuts.', )
         return unbuilt
 
-    def _convert_checkpoint(self, state_dict):
-        return super()._convert_checkpoint(
+    def convert_checkpoint(self, state_dict):
+        return super().convert_checkpoint(
             _classifier_to_backbone(state_dict))
-
-    def init_weights(self):
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            # the classifier's head.ex_shortcuts.* are needed: no automatic
-            # 'backbone.' selection, _convert_checkpoint does it
-            load_pretrained_weights(
-                self, cfg['checkpoint'], convert=self._convert_checkpoint,
-                prefix=None)
-            self._is_init = True
-        else:
-            super().init_weights()
 
     def ex_vectors(self, levels):
         """Pooled ExShortcut vectors ``(N, ex_channels[i])`` of layer3 and

@@ -29,16 +29,20 @@ from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import _load_checkpoint
-from torch.nn.modules.batchnorm import _BatchNorm
+from mmpretrain.models.utils import SELayer, make_divisible
 
-from ..bricks import SqueezeExcite
-from ..checkpoint import load_pretrained_weights, unwrap_state_dict
+from ..checkpoint import unwrap_state_dict
+from .base import BaseBackbone
 
 
-def make_divisible(value, divisor=8):
-    """timm's ``make_divisible`` as used by its ``SqueezeExcite``: nearest
-    multiple of ``divisor`` (at least ``divisor``), never bumped up."""
-    return max(divisor, int(value + divisor / 2) // divisor * divisor)
+def squeeze_excite(channels, use_se=True):
+    """timm's ``SqueezeExcite`` as RepViT uses it (official and timm): squeeze
+    width ``C / 4`` rounded to the nearest multiple of 8 (never bumped up:
+    ``min_ratio=0``), biased 1x1 convs, ReLU, sigmoid gate; or an
+    ``Identity`` when not ``use_se``."""
+    if not use_se:
+        return nn.Identity()
+    return SELayer(channels, make_divisible(channels * 0.25, 8, min_ratio=0.))
 
 
 def conv_bn(in_channels, out_channels, kernel_size=1, stride=1, groups=1,
@@ -174,9 +178,7 @@ class RepViTBlock(BaseModule):
                  act_cfg=dict(type='GELU'), deploy=False, init_cfg=None):
         super().__init__(init_cfg)
         self.token_mixer = RepVGGDW(channels, kernel_size, norm_cfg, deploy)
-        self.se = SqueezeExcite(
-            channels, rd_channels=make_divisible(channels * 0.25)) \
-            if use_se else nn.Identity()
+        self.se = squeeze_excite(channels, use_se)
         self.channel_mixer = ChannelMixer(
             channels, int(channels * mlp_ratio), norm_cfg, act_cfg, deploy)
         self.drop_path = DropPath(drop_path_rate) \
@@ -205,9 +207,7 @@ class RepViTDownsample(BaseModule):
         self.spatial_downsample = conv_bn(
             in_channels, in_channels, kernel_size, stride=2,
             groups=in_channels, norm_cfg=norm_cfg, deploy=deploy)
-        self.se = SqueezeExcite(
-            in_channels, rd_channels=make_divisible(in_channels * 0.25)) \
-            if use_se else nn.Identity()
+        self.se = squeeze_excite(in_channels, use_se)
         self.channel_downsample = conv_bn(
             in_channels, out_channels, norm_cfg=norm_cfg, deploy=deploy)
         self.channel_mixer = ChannelMixer(
@@ -227,24 +227,26 @@ class RepViTDownsample(BaseModule):
 
 
 @MODELS.register_module()
-class RepViT(BaseModule):
+class RepViT(BaseBackbone):
     """RepViT backbone.
 
-    Outputs (``out_indices``): stages 0-3 at strides 4, 8, 16, 32 with
-    ``self.out_channels[i]`` channels (see the module docstring for where
-    the stages are cut: where the official detection code and timm's
-    ``forward_intermediates`` take features).
+    Outputs (``out_indices``, see :mod:`~mmlightvit.models.backbones.base`):
+    1-4 = ``stages[0]``..``stages[3]`` at strides 4, 8, 16, 32, with
+    ``out_channels[i]`` channels (see the module docstring for where the
+    stages are cut: where the official detection code and timm's
+    ``forward_intermediates`` take features). There is no stride-2 output
+    (index 0): the official networks tap none.
 
     Args:
         arch (str): 'm0_9', 'm1_0', 'm1_1', 'm1_5' or 'm2_3' (the official
             RepViT-M0.9 .. M2.3).
         in_channels (int): Input channels.
-        out_indices (Sequence[int]): Stages to output, from 0..3.
-        frozen_stages (int): -1 = nothing frozen; 0 = the stem (both stride-2
-            convs); ``k`` in 1..4 = the stem and ``stages[0..k-1]`` (as
-            mmseg's ResNet: ``frozen_stages=1`` freezes stem + the first
-            stage). Frozen parts get ``requires_grad=False`` and stay in eval
-            mode (BN statistics fixed).
+        out_indices (Sequence[int]): Outputs, from 1..4.
+        frozen_stages (int): -1 = nothing frozen; 0 = the stem's first
+            (stride-2) conv; ``k`` in 1..4 = the whole stem and
+            ``stages[0..k-1]`` (``frozen_stages=1`` freezes everything up to
+            the stride-4 output). Frozen parts get ``requires_grad=False``
+            and stay in eval mode (BN statistics fixed).
         norm_eval (bool): Keep all BN layers in eval mode while training.
         deploy (bool): Build the re-parameterised (fused) form, which loads
             checkpoints saved after :meth:`switch_to_deploy`.
@@ -264,6 +266,9 @@ class RepViT(BaseModule):
         'm1_5': dict(widths=(64, 128, 256, 512), depths=(4, 4, 24, 4)),
         'm2_3': dict(widths=(80, 160, 320, 640), depths=(6, 6, 34, 2)),
     }
+    levels = {0: ('stem.0', ), 1: ('stem.1', 'stages.0'), 2: ('stages.1', ),
+              3: ('stages.2', ), 4: ('stages.3', )}
+    out_levels = (1, 2, 3, 4)
     kernel_size = 3
     mlp_ratio = 2
     act_cfg = dict(type='GELU')
@@ -271,37 +276,24 @@ class RepViT(BaseModule):
     def __init__(self,
                  arch='m1_1',
                  in_channels=3,
-                 out_indices=(0, 1, 2, 3),
+                 out_indices=(1, 2, 3, 4),
                  frozen_stages=-1,
                  norm_eval=False,
                  deploy=False,
                  drop_path_rate=0.,
                  norm_cfg=dict(type='BN'),
                  init_cfg=None):
-        super().__init__(init_cfg)
-        if arch not in self.arch_settings:
-            raise ValueError(f'Unknown RepViT arch {arch!r}; valid archs: '
-                             f'{", ".join(self.arch_settings)}')
-        out_indices = (out_indices, ) if isinstance(out_indices, int) \
-            else tuple(out_indices)
-        if not all(isinstance(i, int) and 0 <= i <= 3 for i in out_indices):
-            raise ValueError('out_indices must be in range 0..3 (stages at '
-                             f'strides 4, 8, 16, 32), got {out_indices}')
-        if frozen_stages not in range(-1, 5):
-            raise ValueError('frozen_stages must be in range -1..4 (-1 = '
-                             f'none, 0 = stem), got {frozen_stages}')
+        super().__init__(arch, out_indices, frozen_stages, norm_eval,
+                         init_cfg)
         self._build_args = dict(
-            arch=arch, in_channels=in_channels, out_indices=out_indices,
-            frozen_stages=frozen_stages, norm_eval=norm_eval,
-            drop_path_rate=drop_path_rate, norm_cfg=norm_cfg)
-        setting = self.arch_settings[arch]
+            arch=self.arch, in_channels=in_channels,
+            out_indices=self.out_indices, frozen_stages=frozen_stages,
+            norm_eval=norm_eval, drop_path_rate=drop_path_rate,
+            norm_cfg=norm_cfg)
+        setting = self.arch_settings[self.arch]
         widths, depths = setting['widths'], setting['depths']
-        self.arch = arch
-        self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
         self.deploy = deploy
-        self.out_channels = list(widths)
+        self.out_channels = {i + 1: width for i, width in enumerate(widths)}
 
         block_args = dict(kernel_size=self.kernel_size,
                           mlp_ratio=self.mlp_ratio, norm_cfg=norm_cfg,
@@ -330,19 +322,19 @@ class RepViT(BaseModule):
         self._freeze_stages()
 
     def init_weights(self):
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            self._load_pretrained(cfg['checkpoint'])
-            self._is_init = True
-            return
         super().init_weights()
-        # ConvModule.init_weights resets BN weights to 1: restore the
-        # official zero init of each FFN's last BN (residual starts as id).
-        for m in self.modules():
-            if isinstance(m, ChannelMixer):
-                m.zero_init_last_norm()
+        if self.pretrained_checkpoint is None:
+            # ConvModule.init_weights resets BN weights to 1: restore the
+            # official zero init of each FFN's last BN (residual starts as
+            # the identity).
+            for m in self.modules():
+                if isinstance(m, ChannelMixer):
+                    m.zero_init_last_norm()
 
-    def _load_pretrained(self, filename):
+    def convert_checkpoint(self, state_dict):
+        return convert_repvit(state_dict)
+
+    def load_pretrained(self, filename):
         if self.deploy:
             checkpoint = _load_checkpoint(filename, map_location='cpu')
             state_dict = convert_repvit(unwrap_state_dict(checkpoint))
@@ -350,20 +342,11 @@ class RepViT(BaseModule):
                 # training-form weights into a deploy model: load them into
                 # a training-form twin, fold it and copy the result
                 twin = RepViT(**self._build_args)
-                load_pretrained_weights(twin, filename, convert=convert_repvit)
+                result = twin.load_pretrained(filename)
                 twin.switch_to_deploy()
                 self.load_state_dict(twin.state_dict())
-                return
-        load_pretrained_weights(self, filename, convert=convert_repvit)
-
-    def forward(self, x):
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+                return result
+        return super().load_pretrained(filename)
 
     @torch.no_grad()
     def switch_to_deploy(self):
@@ -379,23 +362,6 @@ class RepViT(BaseModule):
         self.deploy = True
         self._freeze_stages()
 
-    def _freeze_stages(self):
-        frozen = ([self.stem] if self.frozen_stages >= 0 else []) + \
-            list(self.stages[:max(self.frozen_stages, 0)])
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
-
 
 # -- checkpoint conversion ----------------------------------------------------
 _CLASSIFIER_PREFIXES = ('classifier.', 'head.')
@@ -410,8 +376,8 @@ _OFFICIAL_BLOCK = (
     ('token_mixer.0.conv.bn.', 'token_mixer.conv.bn.'),
     ('token_mixer.0.conv1.', 'token_mixer.conv1.'),
     ('token_mixer.0.bn.', 'token_mixer.bn.'),
-    ('token_mixer.1.fc1.', 'se.conv_reduce.'),
-    ('token_mixer.1.fc2.', 'se.conv_expand.'),
+    ('token_mixer.1.fc1.', 'se.conv1.conv.'),
+    ('token_mixer.1.fc2.', 'se.conv2.conv.'),
     ('channel_mixer.m.0.c.', 'channel_mixer.0.conv.'),
     ('channel_mixer.m.0.bn.', 'channel_mixer.0.bn.'),
     ('channel_mixer.m.2.c.', 'channel_mixer.1.conv.'),
@@ -422,8 +388,8 @@ _OFFICIAL_BLOCK = (
 _OFFICIAL_DOWNSAMPLE = (
     ('token_mixer.0.c.', 'spatial_downsample.conv.'),
     ('token_mixer.0.bn.', 'spatial_downsample.bn.'),
-    ('token_mixer.1.fc1.', 'se.conv_reduce.'),
-    ('token_mixer.1.fc2.', 'se.conv_expand.'),
+    ('token_mixer.1.fc1.', 'se.conv1.conv.'),
+    ('token_mixer.1.fc2.', 'se.conv2.conv.'),
     ('token_mixer.2.c.', 'channel_downsample.conv.'),
     ('token_mixer.2.bn.', 'channel_downsample.bn.'),
 ) + _OFFICIAL_BLOCK[-4:]
@@ -433,7 +399,7 @@ _TIMM_MLP = (('conv1.c.', '0.conv.'), ('conv1.bn.', '0.bn.'),
              ('conv2.c.', '1.conv.'), ('conv2.bn.', '1.bn.'))
 _TIMM_BLOCK = (
     ('token_mixer.conv.c.', 'token_mixer.conv.conv.'),
-    ('se.fc1.', 'se.conv_reduce.'), ('se.fc2.', 'se.conv_expand.'),
+    ('se.fc1.', 'se.conv1.conv.'), ('se.fc2.', 'se.conv2.conv.'),
 ) + tuple((f'channel_mixer.{a}', f'channel_mixer.{b}') for a, b in _TIMM_MLP)
 _TIMM_DOWNSAMPLE = (
     ('spatial_downsample.c.', 'spatial_downsample.conv.'),

@@ -1,1 +1,0 @@
-"""Test-only reference implementations of the official models."""
