@@ -28,10 +28,10 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.models.utils import SELayer, make_divisible
 
 from ..checkpoint import unwrap_state_dict
+from ..compat import load_checkpoint_file
 from .base import BaseBackbone
 
 
@@ -336,7 +336,7 @@ class RepViT(BaseBackbone):
 
     def load_pretrained(self, filename):
         if self.deploy:
-            checkpoint = _load_checkpoint(filename, map_location='cpu')
+            checkpoint = load_checkpoint_file(filename, map_location='cpu')
             state_dict = convert_repvit(unwrap_state_dict(checkpoint))
             if not is_deploy_state_dict(state_dict):
                 # training-form weights into a deploy model: load them into
