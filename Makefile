@@ -34,7 +34,7 @@ $(TEST_STAMP): $(STAMP) requirements/tests.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) tools/demo.py
+	$(PY) tools/toy_demo.py
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest tests -q

@@ -30,8 +30,7 @@ import numpy as np
 from mmengine.config import DictAction
 
 from mmlightvit.apis.cli import run_cli
-from mmlightvit.apis.inference import (load_ground_truth, predict,
-                                       reduce_zero_label)
+from mmlightvit.apis.inference import load_ground_truth, predict
 from mmlightvit.visualization import from_data_sample, paint, save_picture
 
 
@@ -78,8 +77,7 @@ def main(argv=None):
     classes, palette = result['classes'], result['palette']
     try:
         gt = None if args.gt is None else load_ground_truth(
-            task, args.gt, args.image, classes,
-            reduce_zero_label(result['cfg']))
+            task, args.gt, args.image, classes, result['reduce_zero_label'])
     except ValueError as e:  # a ground truth that does not fit: one line
         sys.exit(f'error: {e}')
     image = mmcv.imread(args.image, channel_order='rgb')

@@ -9,14 +9,20 @@ logs, in one place. Nothing is lost: demoted records still show with
 * Notices of the stack that say nothing about the run, logged through
   mmengine (demoted to DEBUG): ``"FileClient" will be deprecated``,
   ``"HardDiskBackend" is the alias of "LocalBackend"`` (mmengine's own
-  loaders use them), ``The prefix is not set in metric class``.
+  loaders use them), ``The prefix is not set in metric class``, and the
+  inferencers' ``Failed to search registry with scope "mmseg"`` (or
+  "mmdet") ``in the "function" registry tree`` (neither toolbox has one:
+  mmengine's collate function is the right one).
 * Python warnings of the same kind (ignored): mmseg's ``build_loss would be
   deprecated soon`` (its own heads call it), ```reduce_zero_label` will be
   deprecated`` (the configs set it on the dataset too, as mmseg asks),
   ``Default avg_non_ignore is False`` (the configs keep mmseg's default on
   purpose, as the official recipes do) and ``The draw is False`` (the
   visualization hook is off unless ``tools/test.py --show`` turns it on;
-  ``--show-dir`` paints with :mod:`mmlightvit.visualization`).
+  ``--show-dir`` paints with :mod:`mmlightvit.visualization`); mmengine's
+  ``Failed to add LocalVisBackend, please provide the save_dir`` (the
+  inferencers build the config's visualizer without a folder, and nothing
+  is saved through it).
 """
 import logging
 import re
@@ -28,6 +34,8 @@ QUIET_LOG_PREFIXES = (
     '"FileClient" will be deprecated',
     '"HardDiskBackend" is the alias of "LocalBackend"',
     'The prefix is not set in metric class',
+    'Failed to search registry with scope "mmseg" in the "function" registry',
+    'Failed to search registry with scope "mmdet" in the "function" registry',
 )
 # (category, beginning of the message) of the Python warnings ignored
 QUIET_WARNINGS = (
@@ -36,6 +44,8 @@ QUIET_WARNINGS = (
     (UserWarning, 'Default ``avg_non_ignore`` is False'),
     (UserWarning, 'The draw is False, it means that the hook for '
      'visualization will not take effect'),
+    (UserWarning, "Failed to add <class 'mmengine.visualization.vis_backend."
+     "LocalVisBackend'>, please provide the `save_dir` argument"),
 )
 
 

@@ -3,6 +3,7 @@ inferencers (mmseg ``MMSegInferencer``, mmdet ``DetInferencer``, mmpretrain
 ``ImageClassificationInferencer``), and the ground truth of that image when
 the user has it (``demo/image_demo.py``)."""
 import copy
+import inspect
 import json
 import os.path as osp
 
@@ -67,17 +68,21 @@ def predict(image, config, checkpoint, device='cpu', cfg_options=None):
 
     Returns a dict: task, sample (the toolbox's data sample), classes,
     palette (from the checkpoint's ``dataset_meta``, else the config's
-    dataset), cfg (the config used).
+    dataset), cfg (the config used), reduce_zero_label (of the config's
+    annotations, for the ground truth).
     """
     for path, what in ((image, 'image'), (checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} {path} does not exist')
-    cfg = inference_config(load_model_config(config, cfg_options))
+    cfg = load_model_config(config, cfg_options)
+    zero_label = task_of(cfg) == 'seg' and reduce_zero_label(cfg)
+    cfg = inference_config(cfg)
     task = task_of(cfg)
     if task == 'seg':
         from mmseg.apis import MMSegInferencer
         inferencer = MMSegInferencer(model=cfg, weights=checkpoint,
                                      device=device)
+        inferencer.show_progress = False
         sample = inferencer(image, return_datasamples=True)
     elif task == 'det':
         from mmdet.apis import DetInferencer
@@ -93,7 +98,8 @@ def predict(image, config, checkpoint, device='cpu', cfg_options=None):
     meta = dataset_meta_from_config(cfg)
     saved = _checkpoint_dataset_meta(checkpoint)
     meta.update({k: v for k, v in saved.items() if v})
-    return dict(task=task, sample=sample, cfg=cfg, **meta)
+    return dict(task=task, sample=sample, cfg=cfg,
+                reduce_zero_label=zero_label, **meta)
 
 
 def _checkpoint_dataset_meta(checkpoint):
@@ -107,12 +113,20 @@ def _checkpoint_dataset_meta(checkpoint):
 
 def reduce_zero_label(cfg):
     """Whether the config's annotations shift labels down by one (0 =
-    ignored, ADE20K's convention): from its ``LoadAnnotations``, else its
-    dataset."""
-    for t in test_pipeline(cfg) + list(_dataset_cfg(cfg).get('pipeline', [])):
+    ignored, ADE20K's convention): from its test pipeline's
+    ``LoadAnnotations``, else its dataset config, else its dataset class's
+    default."""
+    for t in test_pipeline(cfg):
         if isinstance(t, dict) and 'reduce_zero_label' in t:
             return bool(t['reduce_zero_label'])
-    return bool(_dataset_cfg(cfg).get('reduce_zero_label', False))
+    dataset = _dataset_cfg(cfg)
+    if 'reduce_zero_label' in dataset:
+        return bool(dataset['reduce_zero_label'])
+    init_default_scope(cfg.default_scope)
+    cls = DATASETS.get(dataset.get('type', '')) if dataset else None
+    param = inspect.signature(cls).parameters.get('reduce_zero_label') \
+        if cls else None
+    return bool(param is not None and param.default is True)
 
 
 def load_ground_truth(task, gt, image, classes=None, zero_label=False):

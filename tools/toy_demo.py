@@ -1,16 +1,15 @@
-"""The embedded default (``make demo``): make the toy ADE20K dataset, train EMO
-DeepLabv3 on it on CPU through tools/train.py, test the last checkpoint through
-tools/test.py, print aAcc / mIoU / mAcc next to a constant predictor, and paint
-one validation image's prediction with demo/image_demo.py.
+"""The CPU end-to-end toy demo (``make demo``): make the toy ADE20K dataset,
+train EMO-1M DeepLabv3 on it through tools/train.py, test the last
+checkpoint through tools/test.py, print aAcc / mIoU / mAcc next to a
+constant predictor, and paint one validation image (input | ground truth |
+prediction) with demo/image_demo.py.
 
-    python tools/demo.py [--work-dir work_dirs/demo]
+    python tools/toy_demo.py [--work-dir work_dirs/demo]
 
 The toy data goes to data/toy/ade, the data_root of the toy config.
 """
 import argparse
 import glob
-import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -18,12 +17,10 @@ import sys
 import numpy as np
 from PIL import Image
 
+from mmlightvit.apis.logs import final_metrics
+from mmlightvit.datasets.toy import make_toy_ade20k
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from mmlightvit.compat import read_last_checkpoint  # noqa: E402
-from mmlightvit.datasets.toy import make_toy_ade20k  # noqa: E402
-
 TOY_CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
 
 
@@ -40,21 +37,9 @@ def constant_predictor_miou(ann_dir):
     return 100 * counts.max() / counts.sum() / present.sum()
 
 
-def run(cmd):
-    print('+', ' '.join(cmd), flush=True)
+def run(step, cmd):
+    print(f'[{step}/4]', ' '.join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
-
-
-def latest_test_metrics(work_dir):
-    logs = sorted(glob.glob(osp.join(work_dir, '*', '*.json')),
-                  key=osp.getmtime)
-    for log in reversed(logs):
-        with open(log) as f:
-            lines = [json.loads(line) for line in f if line.strip()]
-        for entry in reversed(lines):
-            if 'mIoU' in entry:
-                return entry
-    raise RuntimeError(f'no test metrics found under {work_dir}')
 
 
 def main():
@@ -63,27 +48,35 @@ def main():
     args = parser.parse_args()
 
     data_root = osp.join(ROOT, 'data', 'toy', 'ade')
+    print(f'[1/4] toy ADE20K in {data_root}', flush=True)
     make_toy_ade20k(data_root)
-    ann_dir = osp.join(data_root, 'ADEChallengeData2016', 'annotations',
-                       'validation')
+    ade = osp.join(data_root, 'ADEChallengeData2016')
     py = sys.executable
-    run([py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir])
-    ckpt = read_last_checkpoint(osp.join(ROOT, args.work_dir))
-    run([py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir', args.work_dir])
-    image = sorted(glob.glob(osp.join(data_root, 'ADEChallengeData2016',
-                                      'images', 'validation', '*.jpg')))[0]
+    run(2, [py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir])
+    with open(osp.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    run(3, [py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir',
+            args.work_dir])
+    image = sorted(glob.glob(osp.join(ade, 'images', 'validation',
+                                      '*.jpg')))[0]
+    name = osp.splitext(osp.basename(image))[0]
     picture = osp.join(args.work_dir, 'demo.png')
-    run([py, 'demo/image_demo.py', image, TOY_CONFIG, ckpt, '--out-file',
-         picture])
-    metrics = latest_test_metrics(osp.join(ROOT, args.work_dir))
-    baseline = constant_predictor_miou(ann_dir)
+    run(4, [py, 'demo/image_demo.py', image, TOY_CONFIG, ckpt, '--gt',
+            osp.join(ade, 'annotations', 'validation', f'{name}.png'),
+            '--out-file', picture])
+    metrics, source, _ = final_metrics(osp.join(ROOT, args.work_dir))
+    if source != 'test':
+        sys.exit(f'demo failed: no test results under {args.work_dir}')
+    baseline = constant_predictor_miou(
+        osp.join(ade, 'annotations', 'validation'))
     print('\nEMO DeepLabv3 on the toy ADE20K (validation split)')
     print('| model | aAcc | mIoU | mAcc |')
     print('|---|---|---|---|')
     print(f"| EMO-1M DeepLabv3 ({osp.basename(ckpt)}) | {metrics['aAcc']:.2f} "
           f"| {metrics['mIoU']:.2f} | {metrics['mAcc']:.2f} |")
     print(f'| constant predictor | | {baseline:.2f} | |')
-    print(f'\nprediction on {osp.basename(image)} painted to {picture}')
+    print(f'\ncheckpoints and logs written to {args.work_dir}; picture of '
+          f'{osp.basename(image)} written to {picture}')
     if metrics['mIoU'] <= baseline:
         sys.exit('demo failed: the trained model does not beat a constant '
                  'predictor')
