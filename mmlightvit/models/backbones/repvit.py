@@ -31,7 +31,7 @@ from mmengine.registry import MODELS
 from mmpretrain.models.utils import SELayer, make_divisible
 
 from ..checkpoint import unwrap_state_dict
-from ..compat import load_checkpoint_file
+from ...compat import load_checkpoint_file
 from .base import BaseBackbone
 
 
