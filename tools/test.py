@@ -1,7 +1,13 @@
 """Test (evaluate) a checkpoint: the mmseg/mmdet ``tools/test.py``.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+        [--show-dir DIR] [--allow-partial] [--skip-bad-samples]
+        [--cfg-options k=v ...] [--launcher pytorch]
+
+A checkpoint that leaves weights of the model unloaded or of another shape is
+refused (``--allow-partial`` evaluates it anyway); a broken test sample stops
+the run with its file name (``--skip-bad-samples`` leaves it out of the
+metrics and reports ``dropped_samples``).
 """
 import argparse
 import os
@@ -15,8 +21,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
-from mmlightvit.models.checks import check_channels  # noqa: E402
 from mmlightvit.apis.cli import load_config, run_cli  # noqa: E402
+from mmlightvit.apis.model_checks import check_model  # noqa: E402
 from mmlightvit.visualization import add_paint_hook  # noqa: E402
 
 
@@ -32,6 +38,12 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='dir to save painted predictions')
     parser.add_argument('--wait-time', type=float, default=2,
                         help='the interval of --show (s)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='evaluate a checkpoint that leaves weights of '
+                        'the model unloaded or of another shape (warned)')
+    parser.add_argument('--skip-bad-samples', action='store_true',
+                        help='leave broken samples out of the metrics (and '
+                        'count them) instead of stopping')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', default='none',
@@ -56,6 +68,27 @@ def trigger_visualization_hook(cfg, args):
     hook.show, hook.wait_time = True, args.wait_time
 
 
+def save_predictions(cfg, out):
+    """--out: mmseg's IoUMetric writes its predictions to a folder; for
+    mmdet / mmpretrain a dump metric pickles the raw predictions."""
+    evaluator = cfg.test_evaluator
+    wrapped = hasattr(evaluator, 'get') and 'metrics' in evaluator
+    metrics = evaluator.metrics if wrapped else evaluator
+    if cfg.default_scope == 'mmseg':
+        for metric in metrics if isinstance(metrics, list) else [metrics]:
+            if str(metric.get('type')).endswith('IoUMetric'):
+                metric['output_dir'], metric['keep_results'] = out, True
+        return
+    dump = 'DumpDetResults' if cfg.default_scope == 'mmdet' else \
+        'mmengine.DumpResults'
+    metrics = [*(metrics if isinstance(metrics, list) else [metrics]),
+               dict(type=dump, out_file_path=out)]
+    if wrapped:
+        evaluator.metrics = metrics
+    else:
+        cfg.test_evaluator = metrics
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
@@ -67,18 +100,9 @@ def main(argv=None):
     if args.show_dir:  # input | ground truth | prediction, one PNG an image
         add_paint_hook(cfg, args.show_dir)
     if args.out is not None:
-        if cfg.default_scope == 'mmseg':
-            cfg.test_evaluator['output_dir'] = args.out
-            cfg.test_evaluator['keep_results'] = True
-        else:  # a pickle of the raw predictions
-            dump = 'DumpDetResults' if cfg.default_scope == 'mmdet' else \
-                'mmengine.DumpResults'
-            evaluators = cfg.test_evaluator if isinstance(
-                cfg.test_evaluator, list) else [cfg.test_evaluator]
-            cfg.test_evaluator = [*evaluators,
-                                  dict(type=dump, out_file_path=args.out)]
+        save_predictions(cfg, args.out)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_channels(runner.model)
+    check_model(runner, allow_partial=args.allow_partial, testing=True)
     return runner.test()
 
 

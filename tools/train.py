@@ -14,8 +14,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
-from mmlightvit.models.checks import check_channels  # noqa: E402
 from mmlightvit.apis.cli import enable_amp, load_config, run_cli  # noqa: E402
+from mmlightvit.apis.model_checks import check_model  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -56,7 +56,9 @@ def main(argv=None):
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    check_channels(runner.model)
+    # load_from must fit the model (allow_partial_load=True: warn only)
+    check_model(runner, allow_partial=cfg.get('allow_partial_load', False),
+                override='--cfg-options allow_partial_load=True')
     runner.train()
 
 

@@ -8,18 +8,35 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..compat import CheckpointError, sync_bn_to_bn
-from ..datasets.checks import check_dataset_folders
+from ..datasets import (check_coco_annotations, check_dataset_folders,
+                        prepare_sample_checks)
+from ..datasets.coco import DatasetConfigError
+from ..datasets.transforms import BadSampleError
 from ..engine import WorkDirBusyError
 from ..models.checks import ChannelMismatchError
+from .checks import ConfigError, check_config
+
+# the user's mistakes: run_cli ends the tool with their message alone
+USER_ERRORS = (FileNotFoundError, CheckpointError, ChannelMismatchError,
+               WorkDirBusyError, ConfigError, DatasetConfigError,
+               BadSampleError)
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
 
 
 def load_config(args, dataloaders):
     """Config from ``args.config`` with ``--cfg-options``, ``--work-dir`` and
-    ``--launcher`` applied, the folders of the datasets of ``dataloaders``
-    (e.g. ``('train_dataloader', 'val_dataloader')``) checked, and SyncBN
-    turned into BN when the run is a single process."""
+    ``--launcher`` applied, checked, and SyncBN turned into BN when the run
+    is a single process.
+
+    The checks, for the datasets of ``dataloaders`` (e.g.
+    ``('train_dataloader', 'val_dataloader')``): near-miss top-level keys
+    (warned), hook arguments, heads' ``num_classes`` against the datasets'
+    classes, ``persistent_workers`` without workers, frozen parts of a random
+    backbone (:mod:`mmlightvit.apis.checks`); dataset folders, COCO
+    annotation files, and the sample checks of the pipelines
+    (:mod:`mmlightvit.datasets`). ``args.skip_bad_samples`` (if the tool
+    has it) drops broken evaluation samples from the metrics, counted."""
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file {args.config} does not exist')
     cfg = Config.fromfile(args.config)
@@ -38,19 +55,32 @@ def load_config(args, dataloaders):
     if args.launcher == 'none' or not torch.cuda.is_available():
         # one process, or no CUDA (torch's SyncBN is CUDA-only): plain BN
         cfg.model = sync_bn_to_bn(cfg.model)
+    check_config(cfg, dataloaders)
     check_dataset_folders(cfg, dataloaders)
+    prepare_sample_checks(cfg, dataloaders,
+                          getattr(args, 'skip_bad_samples', False))
+    check_coco_annotations(cfg, dataloaders)
     return cfg
+
+
+def _last_line(error):
+    """A worker's exception arrives with its whole traceback: its last
+    line."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and 'Original Traceback' in str(error):
+        return lines[-1].split(': ', 1)[-1]
+    return str(error)
 
 
 def run_cli(main):
     """Run a tool's ``main``; the user's mistakes (a missing file or folder, a
-    refused or corrupt checkpoint, heads that do not fit the backbone) end it
-    with their message, no traceback."""
+    refused or corrupt checkpoint, heads that do not fit the backbone or the
+    dataset, a config error, a broken sample, a busy work dir) end it with
+    their message, no traceback."""
     try:
         return main()
-    except (FileNotFoundError, CheckpointError, ChannelMismatchError,
-            WorkDirBusyError) as e:
-        sys.exit(f'error: {e}')
+    except USER_ERRORS as e:
+        sys.exit(f'error: {_last_line(e)}')
     finally:
         # a gloo process group left alive at exit can abort the process
         # ("terminate called without an active exception")
@@ -60,14 +90,23 @@ def run_cli(main):
 
 
 def enable_amp(cfg):
-    """Switch the config's optimizer wrapper to mixed precision (--amp)."""
+    """Switch the config's optimizer wrapper to mixed precision (--amp).
+
+    Raises:
+        ConfigError: no CUDA device (mmengine's AmpOptimWrapper is
+            GPU-only), or an optimizer wrapper AMP does not apply to.
+    """
+    if not torch.cuda.is_available():
+        raise ConfigError('--amp needs a CUDA GPU (mmengine\'s '
+                          'AmpOptimWrapper runs on GPUs only) and this '
+                          'machine has none: run without --amp')
     wrapper = cfg.optim_wrapper.type
     if wrapper == 'AmpOptimWrapper':
         print_log('AMP training is already enabled in your config.',
                   logger='current')
         return
     if wrapper != 'OptimWrapper':
-        raise ValueError(f'--amp is only supported with OptimWrapper, but '
-                         f'the config uses {wrapper}')
+        raise ConfigError(f'--amp is only supported with OptimWrapper, but '
+                          f'the config uses {wrapper}')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -8,7 +8,11 @@ import os
 import os.path as osp
 import shlex
 
-__all__ = ['check_dataset_folders']
+from mmengine.fileio import list_from_file
+from mmengine.registry import DATASETS
+
+__all__ = ['check_dataset_folders', 'dataset_classes', 'leaf_datasets',
+           'resolve_type']
 
 _DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _WRAPPER_KEYS = ('dataset', 'datasets')  # RepeatDataset, ConcatDataset, ...
@@ -22,21 +26,43 @@ def _type_name(dataset_cfg):
     return name.rsplit('.', 1)[-1]  # 'mmseg.ADE20KDataset' -> 'ADE20KDataset'
 
 
-def _leaf_datasets(dataset_cfg, where):
+def leaf_datasets(dataset_cfg, where):
     """Yield ``(where, cfg)`` for every non-wrapper dataset below a cfg."""
     if dataset_cfg is None:
         return
     if isinstance(dataset_cfg, (list, tuple)):
         for i, sub in enumerate(dataset_cfg):
-            yield from _leaf_datasets(sub, f'{where}[{i}]')
+            yield from leaf_datasets(sub, f'{where}[{i}]')
         return
     if not hasattr(dataset_cfg, 'get'):
         return  # an already built dataset object: nothing to check
     for key in _WRAPPER_KEYS:
         if key in dataset_cfg and dataset_cfg[key] is not None:
-            yield from _leaf_datasets(dataset_cfg[key], f'{where}.{key}')
+            yield from leaf_datasets(dataset_cfg[key], f'{where}.{key}')
             return
     yield where, dataset_cfg
+
+
+def resolve_type(registry, type_, scope):
+    """The class that ``type_`` (a name, ``'scope.Name'`` or a class) names
+    in ``registry`` under the default scope ``scope``; None if unknown."""
+    if not isinstance(type_, str):
+        return type_
+    with registry.switch_scope_and_registry(scope) as scoped:
+        return scoped.get(type_)
+
+
+def dataset_classes(dataset_cfg, scope):
+    """The class names a dataset config will have: its
+    ``metainfo.classes`` (a sequence, or a file with one name a line), else
+    those of its type's ``METAINFO``; None when neither says."""
+    classes = (dataset_cfg.get('metainfo') or {}).get('classes')
+    if classes is None:
+        cls = resolve_type(DATASETS, dataset_cfg.get('type'), scope)
+        classes = getattr(cls, 'METAINFO', {}).get('classes')
+    if isinstance(classes, str):
+        classes = list_from_file(classes)
+    return tuple(classes) if classes else None
 
 
 def _is_remote(path):
@@ -152,8 +178,21 @@ _HELP = {
 }
 
 
+def _path_problem(what, path, is_dir):
+    """'not found', 'is empty' (a data folder without a single entry) or
+    None."""
+    if not (osp.isdir(path) if is_dir else osp.isfile(path)):
+        return 'not found'
+    if is_dir and what != 'data_root':
+        with os.scandir(path) as entries:
+            if next(entries, None) is None:
+                return 'is empty'
+    return None
+
+
 def check_dataset_folders(cfg, dataloaders=_DATALOADERS):
-    """Raise ``FileNotFoundError`` if a dataset folder/file of ``cfg`` is missing.
+    """Raise ``FileNotFoundError`` if a dataset folder/file of ``cfg`` is
+    missing, or a data folder is empty.
 
     Walks ``cfg.<name>.dataset`` for every name in ``dataloaders`` that the
     config defines (through wrappers such as ``RepeatDataset`` and
@@ -175,31 +214,35 @@ def check_dataset_folders(cfg, dataloaders=_DATALOADERS):
     Raises:
         FileNotFoundError: If anything is missing.
     """
-    missing = []  # (where, type name, dataset cfg, what, path, is_dir)
+    # (where, type name, dataset cfg, what, path, is_dir, problem)
+    missing = []
     seen = set()
     for name in dataloaders:
         loader = cfg.get(name) if hasattr(cfg, 'get') else None
         if not loader or not hasattr(loader, 'get'):
             continue
-        for where, ds in _leaf_datasets(loader.get('dataset'),
-                                        f'{name}.dataset'):
+        for where, ds in leaf_datasets(loader.get('dataset'),
+                                       f'{name}.dataset'):
             for what, path, is_dir in _required_paths(ds):
                 if path in seen or any(
                         path.startswith(m + os.sep) for m in seen):
                     continue  # already reported, or below a missing folder
-                if osp.isdir(path) if is_dir else osp.isfile(path):
+                problem = _path_problem(what, path, is_dir)
+                if problem is None:
                     continue
                 seen.add(path)
-                missing.append((where, _type_name(ds), ds, what, path, is_dir))
+                missing.append((where, _type_name(ds), ds, what, path, is_dir,
+                                problem))
     if not missing:
         return
-
-    where, type_name, ds, what, path, is_dir = missing[0]
+    missing.sort(key=lambda m: m[-1] != 'not found')  # missing ones first
+    where, type_name, ds, what, path, is_dir, problem = missing[0]
     kind = 'folder' if is_dir else 'file'
-    msg = [f'Dataset {kind} not found: {path}',
+    msg = [f'Dataset {kind} {problem}: {path}',
            f'  ({what} of {where}, type {type_name})']
-    for o_where, _, _, o_what, o_path, o_is_dir in missing[1:]:
-        msg.append(f'Also missing: {o_path}{"/" if o_is_dir else ""}'
+    for o_where, _, _, o_what, o_path, o_is_dir, o_problem in missing[1:]:
+        msg.append(f'Also {"missing" if o_problem == "not found" else "empty"}'
+                   f': {o_path}{"/" if o_is_dir else ""}'
                    f'  ({o_what} of {o_where})')
     data_root = ds.get('data_root') or None
     layout, get = _HELP.get(type_name,

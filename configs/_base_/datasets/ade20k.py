@@ -2,10 +2,18 @@
 dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 crop_size = (512, 512)
+# Samples are checked (CheckedLoadImageFromFile, CheckSegLabels: the file is
+# named when it cannot be used; on_error='skip' leaves it out: in training
+# another sample is drawn, at validation it is dropped from the metrics and
+# counted). CheckSegLabels' range is the dataset's number of classes (set by
+# mmlightvit's tools); reduce_zero_label comes from the dataset
+# (ADE20KDataset: True). test_pipeline keeps the plain names that mmseg's
+# inference code looks for (inference_model, MMSegInferencer); tools/test.py
+# adds the checks to it.
 train_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegLabels', num_classes=150),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -16,13 +24,19 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [
+val_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     # add loading annotation after ``Resize`` because ground truth
     # does not need to do resize data transform
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegLabels', num_classes=150),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
@@ -63,8 +77,21 @@ val_dataloader = dict(
         data_prefix=dict(
             img_path='images/validation',
             seg_map_path='annotations/validation'),
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(
+            img_path='images/validation',
+            seg_map_path='annotations/validation'),
+        test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -5,9 +5,11 @@
 # the training set repeated 5 times per epoch (120 epochs = 600 passes).
 _base_ = './coco_detection.py'
 input_size = 320
+# sample checks as in coco_detection.py
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='CheckedLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='CheckBoxes'),
     dict(
         type='Expand',
         mean=[123.675, 116.28, 103.53],  # the data preprocessor's mean
@@ -26,6 +28,16 @@ train_pipeline = [
         saturation_range=(0.5, 1.5),
         hue_delta=18),
     dict(type='PackDetInputs')
+]
+val_pipeline = [
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='CheckBoxes'),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -51,5 +63,5 @@ train_dataloader = dict(
             data_prefix=dict(img='train2017/'),
             filter_cfg=dict(filter_empty_gt=True, min_size=32),
             pipeline=train_pipeline)))
-val_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+val_dataloader = dict(batch_size=8, dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(batch_size=8, dataset=dict(pipeline=test_pipeline))

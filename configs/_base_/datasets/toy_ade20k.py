@@ -4,10 +4,12 @@
 _base_ = './ade20k.py'
 data_root = 'data/toy/ade/ADEChallengeData2016'
 crop_size = (128, 128)
+# the pipelines of ade20k.py (sample checks in training and validation, plain
+# names in test_pipeline) at 128x128
 train_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegLabels', num_classes=150),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
     dict(
         type='RandomResize',
         scale=(512, 128),
@@ -18,11 +20,17 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [
+val_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
     dict(type='Resize', scale=(512, 128), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegLabels', num_classes=150),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegLabels'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(512, 128), keep_ratio=True),
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
@@ -32,5 +40,8 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=4,
     num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=val_pipeline))
+test_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
