@@ -52,7 +52,8 @@ SEG_NAME = re.compile(r'^(?P<algo>[a-z0-9]+)_(?P<backbone>[a-z0-9.\-]+)_'
                       r'(?P<unit>k|iter)_(?P<data>[a-z0-9\-]+)-'
                       r'(?P<h>\d+)x(?P<w>\d+)\.py$')
 SEG_HEADS = {'deeplabv3': 'ASPPHead', 'pspnet': 'PSPHead', 'fpn': 'FPNHead'}
-SEG_BACKBONES = {'emo': 'EMO', 'repvit': 'RepViT', 'mobilevit': 'MobileViT',
+SEG_BACKBONES = {'emo': 'EMO', 'repvit': 'RepViT',
+                 'mobilevit': 'MobileViTBackbone',
                  'exmobilevit': 'ExMobileViT'}
 SEG_CONFIGS = [
     p for p in LEAF_CONFIGS
