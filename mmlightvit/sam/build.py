@@ -9,16 +9,13 @@ mask decoder (PyPI ``segment-anything``) around a :class:`SamImageEncoder`.
   the encoder config, so tools rebuild the right model from the file alone.
 """
 import copy
-import os
-import os.path as osp
 from collections import OrderedDict
 
-import torch
 from mmengine.registry import MODELS
 from segment_anything.modeling import (MaskDecoder, PromptEncoder, Sam,
                                        TwoWayTransformer)
 
-from ..compat import CheckpointError, load_local_checkpoint
+from ..compat import CheckpointError, load_checkpoint_file, save_checkpoint
 from ..models.backbones.repvit import convert_repvit
 from ..models.checkpoint import unwrap_state_dict
 from .encoder import FAMILIES
@@ -85,8 +82,9 @@ def build_sam(encoder='repvit', checkpoint=None, img_size=1024,
     Args:
         encoder (str | dict): 'repvit' (RepViT-SAM as published: RepViT-M2.3),
             'emo', 'mobilevit', or a trunk config dict.
-        checkpoint (str | None): A whole-SAM checkpoint, loaded strictly: the
-            published ``repvit_sam.pt`` or a file of :func:`save_sam`.
+        checkpoint (str | None): A whole-SAM checkpoint (path or URL),
+            loaded strictly: the published ``repvit_sam.pt`` or a file of
+            :func:`save_sam`.
         img_size (int): SAM's input side (1024; smaller for quick tests).
         **trunk_kwargs: Overrides of the trunk config (``arch=...``).
     """
@@ -142,8 +140,9 @@ def load_state_dict_exactly(module, state_dict, source):
 
 
 def read_state_dict(checkpoint):
-    """``(state_dict, meta)`` of a checkpoint file (weights-only loading)."""
-    ckpt = load_local_checkpoint(checkpoint, map_location='cpu')
+    """``(state_dict, meta)`` of a checkpoint (local file or URL;
+    weights-only loading)."""
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
     if not isinstance(ckpt, dict):
         raise CheckpointError(f'{checkpoint} holds a {type(ckpt).__name__}, '
                               'not a state_dict')
@@ -175,9 +174,8 @@ def save_sam(sam, filename):
     cfg = copy.deepcopy(sam.encoder_cfg)
     if getattr(sam.image_encoder.trunk, 'deploy', False):
         cfg['trunk']['deploy'] = True  # re-parameterised RepViT
-    os.makedirs(osp.dirname(osp.abspath(filename)), exist_ok=True)
-    torch.save(dict(meta={META_KEY: cfg},
-                    state_dict=sam.state_dict()), filename)
+    save_checkpoint(dict(meta={META_KEY: cfg}, state_dict=sam.state_dict()),
+                    filename)
 
 
 def load_sam(checkpoint, encoder='repvit', img_size=1024, **trunk_kwargs):

@@ -15,6 +15,7 @@
 * :class:`SamDistillDataset`: (pre-processed image, teacher embedding) pairs
   of such a folder, for training through ``tools/train.py``.
 """
+import io
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ from mmengine.logging import print_log
 from mmengine.registry import DATASETS
 from segment_anything.utils.transforms import ResizeLongestSide
 
+from ..compat import write_file_atomically
 from .build import PIXEL_MEAN, PIXEL_STD
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
@@ -74,16 +76,6 @@ def preprocess(image, img_size, pixel_mean=PIXEL_MEAN, pixel_std=PIXEL_STD):
     return F.pad(x, (0, img_size - w, 0, img_size - h))
 
 
-def _write_atomic(path, write):
-    """``write(file)`` into ``path + '.tmp'``, synced, renamed to ``path``."""
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class EmbeddingStore:
     """A folder of teacher embeddings in shards (see the module docstring).
 
@@ -117,9 +109,8 @@ class EmbeddingStore:
         differs; nothing is touched then)."""
         os.makedirs(self.root, exist_ok=True)
         if not osp.isfile(self.meta_file):
-            _write_atomic(self.meta_file,
-                          lambda f: f.write(json.dumps(meta, indent=1)
-                                            .encode()))
+            write_file_atomically(json.dumps(meta, indent=1).encode(),
+                                  self.meta_file)
             return
         old = self.read_meta()
         diff = [k for k in sorted(set(old) | set(meta))
@@ -159,10 +150,11 @@ class EmbeddingStore:
                              'embeddings')
         ids = self.shard_ids()
         shard = ids[-1] + 1 if ids else 0
-        _write_atomic(self._path(shard, 'npy'),
-                      lambda f: np.save(f, np.ascontiguousarray(embeddings)))
-        _write_atomic(self._path(shard, 'json'), lambda f: f.write(
-            json.dumps(dict(images=list(names))).encode()))
+        with io.BytesIO() as f:
+            np.save(f, np.ascontiguousarray(embeddings))
+            write_file_atomically(f.getvalue(), self._path(shard, 'npy'))
+        write_file_atomically(json.dumps(dict(images=list(names))).encode(),
+                              self._path(shard, 'json'))
         return shard
 
     def embedding(self, shard, row):

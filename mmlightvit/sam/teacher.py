@@ -33,6 +33,15 @@ _SAM_VIT_COMMON = dict(img_size=1024, patch_size=16, window_size=14,
                        use_rel_pos=True)
 
 
+def sam_vit_encoder(name, img_size=1024):
+    """SAM's ViT-H/L/B image encoder (``name`` = 'vit_h' ...) built as
+    ``sam_model_registry`` builds it, at another input size if asked
+    (random weights)."""
+    config = dict(_SAM_VIT_COMMON, **SAM_VITS[name], img_size=img_size)
+    return ImageEncoderViT(norm_layer=partial(nn.LayerNorm, eps=1e-6),
+                           **config)
+
+
 def vit_config(state_dict, source='checkpoint'):
     """The ``ImageEncoderViT`` arguments of a SAM state_dict (keys
     ``image_encoder.*``); ``CheckpointError`` naming ``source`` when they
