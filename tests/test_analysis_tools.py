@@ -1,6 +1,7 @@
 """The analysis / deployment tools and the image demo on tiny configs:
 get_flops, benchmark, benchmark_timm, results_table, plot_curves,
-reparameterize, pytorch2onnx, demo/image_demo.
+reparameterize, pytorch2onnx, demo/image_demo, and the library behind them
+(mmlightvit.apis).
 
 Tools run in-process through their ``main(argv)``; one real training run
 (tools/train.py on toy ADE20K, 2 iterations) runs as a subprocess in the
@@ -23,6 +24,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+from mmlightvit.apis import export, model_zoo
+from mmlightvit.apis.flops import EXTRA_FLOP_HANDLES, model_complexity
+from mmlightvit.apis.model import (build_model, default_input_shape,
+                                   load_model_config)
+from mmlightvit.apis.results import collect, to_records
 from mmlightvit.datasets.toy import make_toy_ade20k
 from helpers import num_params  # noqa: E402
 
@@ -96,9 +102,10 @@ model = dict(
     auxiliary_head=dict(in_channels={aux}))
 """
 FAMILIES = {
-    'repvit': ("type='RepViT', arch='m0_9', out_indices=(0, 1, 2, 3), "
+    'repvit': ("type='RepViT', arch='m0_9', out_indices=(1, 2, 3, 4), "
                "norm_cfg=dict(type='SyncBN')", 384, 192),
-    'mobilevit': ("type='MobileViT', arch='xxs', out_indices=(1, 2, 3, 4)",
+    'mobilevit': ("type='MobileViTBackbone', arch='xxs', "
+                  "out_indices=(1, 2, 3, 4)",
                   80, 64),
     'exmobilevit': ("type='ExMobileViT', arch='576', "
                     "out_indices=(1, 2, 3, 4)", 160, 128),
@@ -222,8 +229,7 @@ def _start_training_first(train_run):
 
 
 def build(config, **kwargs):
-    return get_flops.build_model(get_flops.load_model_config(config),
-                                 **kwargs)
+    return build_model(load_model_config(config), **kwargs)
 
 
 def randomise_bn_(model, seed=0):
@@ -280,16 +286,16 @@ def test_get_flops_seg(configs, capsys):
     # plausible: the multiply-adds of the convolutions and linear layers,
     # counted here with hooks, plus a little (norms, attention, resizing)
     assert 1 < res['flops'] / conv_linear_macs(full, (64, 64)) < 1.3
-    assert get_flops.default_input_shape(
-        get_flops.load_model_config(configs['seg_emo'])) == (512, 512)
+    assert default_input_shape(
+        load_model_config(configs['seg_emo'])) == (512, 512)
 
 
 def test_get_flops_det_and_cls_shapes(configs):
-    det = get_flops.model_complexity(configs['det_emo'])
+    det = model_complexity(configs['det_emo'])
     # the test scale (w, h) = (90, 60), padded to multiples of 32
     assert det['task'] == 'det' and det['shape'] == (64, 96)
     assert det['params'] == num_params(build(configs['det_emo']))
-    cls = get_flops.model_complexity(configs['cls_emo'])
+    cls = model_complexity(configs['cls_emo'])
     assert cls['task'] == 'cls' and cls['shape'] == (64, 64)  # CenterCrop
     assert cls['params'] == num_params(build(configs['cls_emo']))
     assert det['flops'] > 0 and cls['flops'] > 0
@@ -307,7 +313,7 @@ def test_get_flops_counts_sdpa():
         torch.randn(2, 4, 6, 5)
     from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(Attn(), (q, k, v))
-    analyzer.set_op_handle(**get_flops.EXTRA_FLOP_HANDLES)
+    analyzer.set_op_handle(**EXTRA_FLOP_HANDLES)
     assert analyzer.total() == 2 * 4 * 10 * 6 * (8 + 5)
 
 
@@ -315,7 +321,7 @@ def test_get_flops_all_table(configs, tmp_path, monkeypatch, capsys):
     broken = tmp_path / 'broken.py'
     broken.write_text("default_scope = 'mmseg'\nmodel = dict(type='Nope')\n")
     paths = [configs['seg_emo'], configs['det_emo'], str(broken)]
-    monkeypatch.setattr(get_flops, 'list_configs', lambda: paths)
+    monkeypatch.setattr(model_zoo, 'zoo_configs', lambda: paths)
     out = tmp_path / 'zoo.md'
     get_flops.main(['--all', '--published', '--out', str(out), '--shape',
                     '64', '64'])
@@ -335,23 +341,34 @@ def test_get_flops_all_table(configs, tmp_path, monkeypatch, capsys):
     assert '| 64x64 |' in det
     assert 'Nope' in err
     assert 'python tools/train.py CONFIG' in text
-    assert '| config |' in capsys.readouterr().out
+    assert 'metafile.yml' in text  # where the published numbers come from
+    captured = capsys.readouterr()
+    assert '| config |' in captured.out
+    assert f'tables written to {out}' in captured.out
+    assert [line.split()[0] for line in captured.err.splitlines()
+            if line.startswith('[')] == ['[1/3]', '[2/3]', '[3/3]']
 
 
-def test_published_lookup():
-    from mmlightvit.published import PUBLISHED, backbone_name, lookup
-    entry = lookup(get_flops.load_model_config(EMO_ADE_CONFIG))
+def test_model_zoo_lookup():
+    """The published numbers come from the metafiles, found from what a
+    config builds."""
+    from mmlightvit.apis.model_zoo import (backbone_name, load_model_index,
+                                           lookup)
+    entry = lookup(load_model_config(EMO_ADE_CONFIG))
     assert entry['metrics'] == {'mIoU': 33.5, 'aAcc': 75.0}
-    assert entry['params'] == '5.6M' and entry['source'] == 'EMO README'
+    assert entry['params'] == 5_600_000 and entry['source'] == 'EMO README'
+    assert entry['name'] == 'deeplabv3_emo-1m_8xb4-80k_ade20k-512x512'
     # the toy data set never matches a published number
-    assert lookup(get_flops.load_model_config(TOY_CONFIG)) is None
+    assert lookup(load_model_config(TOY_CONFIG)) is None
     assert backbone_name(dict(type='RepViT', arch='m1_1')) == 'RepViT-M1.1'
     assert backbone_name(dict(type='mmengine.MobileViT', arch='x_small')) \
         == 'MobileViT-XS'
+    assert backbone_name(dict(type='MobileViTBackbone', arch='s')) == \
+        'MobileViT-S'
     assert backbone_name(dict(type='ExMobileViT', arch=928)) == \
         'ExMobileViT-928'
     keys = [(e['task'], e['backbone'], e['head'], e['dataset'])
-            for e in PUBLISHED]
+            for e in load_model_index()]
     assert len(keys) == len(set(keys))
 
 
@@ -408,9 +425,9 @@ def test_reparameterize_repvit(configs, tmp_path, capsys):
 
     # the written checkpoint loads strictly into the deploy=True config and
     # gives the training form's outputs
-    cfg = get_flops.load_model_config(configs['seg_repvit'],
-                                      {'model.backbone.deploy': True})
-    deployed = get_flops.build_model(cfg, with_aux=True)
+    cfg = load_model_config(configs['seg_repvit'],
+                            {'model.backbone.deploy': True})
+    deployed = build_model(cfg, with_aux=True)
     state = torch.load(out, map_location='cpu', weights_only=True)
     deployed.load_state_dict(state['state_dict'], strict=True)
     assert state['meta']['deploy'] is True
@@ -471,8 +488,8 @@ def test_pytorch2onnx_parity(configs, tmp_path, name, args):
 def test_pytorch2onnx_fails_on_mismatch(configs, tmp_path, monkeypatch):
     ckpt = save_checkpoint(build(configs['cls_emo']),
                            str(tmp_path / 'cls.pth'))
-    real = pytorch2onnx.onnxruntime_outputs
-    monkeypatch.setattr(pytorch2onnx, 'onnxruntime_outputs',
+    real = export.onnxruntime_outputs
+    monkeypatch.setattr(export, 'onnxruntime_outputs',
                         lambda path, x: [o + 1 for o in real(path, x)])
     with pytest.raises(SystemExit, match='differ from PyTorch'):
         pytorch2onnx.main([configs['cls_emo'], ckpt, '--out',
@@ -485,6 +502,31 @@ def toy_image(toy_root):
     return osp.join(folder, sorted(os.listdir(folder))[0])
 
 
+def check_picture(path, image, panels):
+    """A picture of ``panels`` side by side, each the (64x64) image
+    upscaled to 512 px, titles above and maybe a legend below."""
+    with Image.open(path) as drawn, Image.open(image) as src:
+        assert drawn.format == 'PNG' and src.size == (64, 64)
+        width, height = drawn.size
+    assert panels * 512 < width < panels * 512 + 60
+    assert 512 < height < 700
+
+
+def coco_ground_truth(path, image):
+    """A COCO file with two boxes (classes 'b' and 'c') on ``image``."""
+    with open(path, 'w') as f:
+        json.dump({'images': [{'id': 7, 'file_name': osp.basename(image),
+                               'width': 64, 'height': 64}],
+                   'categories': [{'id': i + 1, 'name': n}
+                                  for i, n in enumerate('abc')],
+                   'annotations': [
+                       {'id': 1, 'image_id': 7, 'category_id': 2,
+                        'bbox': [4, 4, 20, 30], 'iscrowd': 0},
+                       {'id': 2, 'image_id': 7, 'category_id': 3,
+                        'bbox': [30, 10, 20, 20], 'iscrowd': 0}]}, f)
+    return path
+
+
 @pytest.mark.parametrize('name,summary', [
     ('det_emo', 'boxes with score >= 0'), ('cls_emo', 'class ')])
 def test_image_demo_det_cls(configs, toy_root, tmp_path, capsys, name,
@@ -493,11 +535,25 @@ def test_image_demo_det_cls(configs, toy_root, tmp_path, capsys, name,
     image, out = toy_image(toy_root), str(tmp_path / f'{name}.png')
     image_demo.main([image, configs[name], ckpt, '--out-file', out,
                      '--score-thr', '0'])
-    with Image.open(out) as drawn, Image.open(image) as src:
-        assert drawn.format == 'PNG'
-        if name == 'det_emo':
-            assert drawn.size == src.size
+    check_picture(out, image, panels=2)  # input | prediction
     assert summary in capsys.readouterr().out
+    gt = coco_ground_truth(str(tmp_path / 'gt.json'), image) \
+        if name == 'det_emo' else '3'  # a class index (or name)
+    image_demo.main([image, configs[name], ckpt, '--out-file', out,
+                     '--score-thr', '0', '--gt', gt])
+    check_picture(out, image, panels=3)  # input | ground truth | prediction
+    assert f'(input | ground truth | prediction) written to {out}' in \
+        capsys.readouterr().out
+
+
+def test_image_demo_refuses_a_wrong_ground_truth(configs, toy_root,
+                                                 tmp_path):
+    ckpt = save_checkpoint(build(configs['cls_emo']),
+                           str(tmp_path / 'w.pth'))
+    with pytest.raises(SystemExit, match='--gt zebra: not a class index'):
+        image_demo.main([toy_image(toy_root), configs['cls_emo'], ckpt,
+                         '--out-file', str(tmp_path / 'x.png'),
+                         '--gt', 'zebra'])
 
 
 # -- after the background training run ----------------------------------------
@@ -517,7 +573,7 @@ def test_results_table_and_curves(train_run, configs, tmp_path, capsys):
                                   '--shape', '64', '64'])
     assert row['source'] == 'val' and row['step'] == 2
     assert row['metrics'] == {k: val[-1][k] for k in ('mIoU', 'aAcc', 'mAcc')}
-    assert row['params'] == get_flops.model_complexity(
+    assert row['params'] == model_complexity(
         configs['seg_emo'], (64, 64))['params']
     assert row['published'] is None  # toy data
     with open(csv_file) as f:
@@ -564,12 +620,11 @@ def test_results_table_prefers_test_results_and_det_in_percent(
     (det / '20240101_000000' / 'vis_data' / 'scalars.json').write_text(
         '\n'.join(json.dumps(line) for line in lines) + '\n')
 
-    rows = results_table.collect([seg, str(det), str(tmp_path / 'none')],
-                                 flops=False)
+    rows = collect([seg, str(det), str(tmp_path / 'none')], flops=False)
     assert rows[0]['source'] == 'test' and rows[0]['metrics']['mIoU'] == 12.5
     assert rows[1]['task'] == 'det' and rows[1]['source'] == 'val'
     assert 'no such folder' in rows[2]['error']
-    records = results_table.to_records(rows)
+    records = to_records(rows)
     assert records[1]['AP'] == '12.30' and records[1]['AP50'] == '30.00'
     assert records[0]['AP'] == '' and records[0]['mIoU'] == '12.50'
 
@@ -580,10 +635,12 @@ def test_image_demo_seg(train_run, toy_root, tmp_path, capsys):
     image, out = toy_image(toy_root), str(tmp_path / 'seg.png')
     # the run's own dumped config (its data root, SyncBN etc.)
     config = osp.join(train_run.work_dir, 'seg_emo.py')
+    name = osp.splitext(osp.basename(image))[0]
+    gt = osp.join(toy_root, 'annotations', 'validation', f'{name}.png')
     image_demo.main([image, config, osp.join(train_run.work_dir,
                                              'iter_2.pth'),
-                     '--out-file', out])
-    with Image.open(out) as drawn, Image.open(image) as src:
-        assert drawn.size == src.size
+                     '--out-file', out, '--gt', gt])
+    check_picture(out, image, panels=3)
+    with Image.open(out) as drawn:
         assert np.asarray(drawn).std() > 0
     assert 'classes (share of pixels)' in capsys.readouterr().out

@@ -1,7 +1,9 @@
 """End to end through the real tools: train -> resume -> test on toy ADE20K,
-and the missing-dataset message."""
+the missing-dataset message, and the launch scripts' choice of Python."""
+import os
 import os.path as osp
 import re
+import subprocess
 
 import pytest
 import torch
@@ -76,3 +78,33 @@ def test_missing_dataset_stops_with_clear_message(tmp_path):
     assert missing in out
     assert 'make_toy_data.py ade20k' in out
     assert 'annotations' in out and 'images' in out
+
+
+def _project_python():
+    venv = osp.join(ROOT, '.venv', 'bin', 'python')
+    return venv if os.access(venv, os.X_OK) else 'python'
+
+
+def _run_script(args, **env):
+    """A launch script with a PATH that holds no project Python."""
+    env = dict(PATH='/usr/bin:/bin', HOME=os.environ.get('HOME', '/tmp'),
+               **env)
+    proc = subprocess.run(['bash', *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    return proc.stdout + proc.stderr
+
+
+def test_launch_scripts_find_the_project_python(tmp_path):
+    """dist_train.sh reaches tools/train.py through the repository's .venv
+    (not a bare `python`, which has no torch here); $PYTHON wins."""
+    missing = str(tmp_path / 'missing.py')
+    out = _run_script(['tools/dist_train.sh', missing, '1'])
+    if _project_python() != 'python':
+        assert f'config file {missing} does not exist' in out, out
+        assert 'No module named' not in out, out
+    # slurm_train.sh traces its srun command (set -x): the Python it picked
+    out = _run_script(['tools/slurm_train.sh', 'p', 'job', missing])
+    assert f'{_project_python()} -u tools/train.py {missing}' in out, out
+    out = _run_script(['tools/dist_test.sh', missing, 'ckpt.pth', '1'],
+                      PYTHON='/nowhere/python')
+    assert '/nowhere/python' in out

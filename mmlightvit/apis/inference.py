@@ -15,14 +15,20 @@ from .model import load_model_config, task_of, test_pipeline
 
 # pipeline steps that read or check ground truth: a lone image has none
 _GT_STEPS = ('Annotations', 'CheckSegLabels', 'CheckBoxes')
+# what the inferencers build when a config names no visualizer
+_VISUALIZERS = {'seg': 'SegLocalVisualizer', 'det': 'DetLocalVisualizer',
+                'cls': 'UniversalVisualizer'}
 
 
 def inference_config(cfg):
     """A copy of ``cfg`` whose test pipeline suits a lone image: the steps
     that read or check ground truth dropped, the checking image loader
     (``CheckedLoadImageFromFile``) as mmcv's ``LoadImageFromFile``, which
-    the inferencers look for."""
+    the inferencers look for; the toolbox's visualizer when it names none
+    (the inferencers build one)."""
     cfg = copy.deepcopy(cfg)
+    if not cfg.get('visualizer'):
+        cfg.visualizer = dict(type=_VISUALIZERS[task_of(cfg)])
     pipeline = []
     for t in test_pipeline(cfg):
         kind = str(t.get('type', '')).split('.')[-1]

@@ -15,7 +15,7 @@ ours is faster), which a slow drift of the machine does not bias.
 
 Candidates: RepViT: ours in training form, timm's ``repvit_*`` (training
 form), ours after ``switch_to_deploy()`` and timm's after ``fuse()``;
-MobileViT: ours (levels 0-5, i.e. up to the final 1x1 conv) and timm's
+MobileViT: ours (``final_conv=True``: up to the final 1x1 conv) and timm's
 ``mobilevit_*`` ``forward_features`` (the same layers). Inputs: 224x224 for
 RepViT, 256x256 for MobileViT (their ImageNet sizes) unless ``--shape``.
 """
@@ -70,7 +70,7 @@ def build_candidates(name):
                 m.running_mean.uniform_(-0.1, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
     if family == 'repvit':
-        ours = RepViT(arch=arch, out_indices=(0, 1, 2, 3))
+        ours = RepViT(arch=arch, out_indices=(1, 2, 3, 4))
         _load_timm_weights(ours, ref, convert_repvit)
         ours.eval()
         ours_deploy = copy.deepcopy(ours)
@@ -79,7 +79,8 @@ def build_candidates(name):
         return {'ours': ours, 'timm': _Features(ref),
                 'ours deploy': ours_deploy.eval(),
                 'timm fused': _Features(ref_fused)}
-    ours = MobileViT(arch=arch, out_indices=(0, 1, 2, 3, 4, 5))
+    ours = MobileViT(arch=arch, out_indices=(0, 1, 2, 3, 4),
+                     final_conv=True)
     _load_timm_weights(ours, ref, convert_mobilevit)
     return {'ours': ours.eval(), 'timm': _Features(ref)}
 
