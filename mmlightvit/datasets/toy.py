@@ -72,9 +72,10 @@ def _texture(rng, kind, h, w):
     raise ValueError(f'unknown texture {kind!r}')
 
 
-def _paint(rng, img, mask, value, h, w):
-    """Paint the pixels of ``mask`` with the colour and texture of ``value``."""
-    _, colour, kind = ADE20K_TOY_CLASSES[value]
+def _paint(rng, img, mask, value, h, w, table=ADE20K_TOY_CLASSES):
+    """Paint the pixels of ``mask`` with the colour and texture of ``value``
+    (``table``: value -> (name, BGR colour, texture))."""
+    _, colour, kind = table[value]
     colour = np.asarray(colour, np.float32) + rng.uniform(-15, 15, 3)  # per object
     layer = colour[None, None, :] + 28.0 * _texture(rng, kind, h, w)[..., None]
     img[mask] = layer[mask]
@@ -105,21 +106,25 @@ def _random_shape_mask(rng, h, w, min_frac, max_frac):
     return mask.astype(bool)
 
 
-def _toy_ade20k_sample(rng, h, w):
-    """One (BGR uint8 image, uint8 annotation) pair."""
+def _toy_ade20k_sample(rng, h, w, table=ADE20K_TOY_CLASSES,
+                       backgrounds=_BACKGROUND_VALUES,
+                       objects=_OBJECT_VALUES, ignore=0):
+    """One (BGR uint8 image, uint8 annotation) pair: a background of
+    ``backgrounds``, objects of ``objects`` (values of ``table``) and
+    sometimes an unlabelled blob of value ``ignore``."""
     img = np.zeros((h, w, 3), np.float32)
     ann = np.zeros((h, w), np.uint8)
     full = np.ones((h, w), bool)
 
-    bg = int(rng.choice(_BACKGROUND_VALUES))
-    _paint(rng, img, full, bg, h, w)
+    bg = int(rng.choice(backgrounds))
+    _paint(rng, img, full, bg, h, w, table)
     ann[:] = bg
 
     # 3-5 objects; later ones occlude earlier ones.
     for _ in range(int(rng.integers(3, 6))):
-        value = int(rng.choice(_OBJECT_VALUES))
+        value = int(rng.choice(objects))
         mask = _random_shape_mask(rng, h, w, 0.15, 0.4)
-        _paint(rng, img, mask, value, h, w)
+        _paint(rng, img, mask, value, h, w, table)
         ann[mask] = value
 
     # Unlabelled clutter (value 0, ignored by the loss and the metric), like
@@ -128,7 +133,7 @@ def _toy_ade20k_sample(rng, h, w):
         mask = _random_shape_mask(rng, h, w, 0.06, 0.2)
         grey = rng.uniform(60, 200)
         img[mask] = grey + rng.uniform(-20, 20, 3)
-        ann[mask] = 0
+        ann[mask] = ignore
 
     # Sensor-like noise, then a light blur so edges are not perfectly sharp.
     img += rng.normal(0, 8, img.shape)
@@ -301,11 +306,12 @@ def _toy_coco_background(rng, h, w):
     return img.astype(np.float32)
 
 
-def _toy_coco_sample(rng, h, w, max_objects=5, object_size=(0.12, 0.32)):
+def _toy_coco_sample(rng, h, w, max_objects=5, object_size=(0.12, 0.32),
+                     classes=COCO_TOY_CLASSES):
     """One BGR uint8 image and its objects ``[(category_id, bbox_xywh,
     area, polygon)]``: 1..``max_objects`` non-overlapping shapes (sizes
     ``object_size`` of the short side) that lie fully inside the image, so
-    every box is exact."""
+    every box is exact. ``classes``: id -> (name, BGR colour, shape)."""
     img = _toy_coco_background(rng, h, w)
     short = min(h, w)
     objects, taken = [], np.zeros((h, w), bool)
@@ -313,8 +319,8 @@ def _toy_coco_sample(rng, h, w, max_objects=5, object_size=(0.12, 0.32)):
     for _ in range(num * 15):  # rejection sampling of free places
         if len(objects) == num:
             break
-        cat = int(rng.choice(list(COCO_TOY_CLASSES)))
-        _, colour, shape = COCO_TOY_CLASSES[cat]
+        cat = int(rng.choice(list(classes)))
+        _, colour, shape = classes[cat]
         rx, ry = rng.uniform(*object_size, 2) * short / 2
         cx = rng.uniform(rx + 1, w - rx - 1)
         cy = rng.uniform(ry + 1, h - ry - 1)
@@ -582,3 +588,192 @@ def make_toy_imagenet(root='data/imagenet', num_classes=10, per_class=16,
 
 
 __all__ += ['IMAGENET_TOY_CLASSES', 'make_toy_imagenet']
+
+
+# --- your own data: the YOLO detection layout and a segmentation folder -----
+# 20 classes, each a colour and a shape: 5 saturated hues far apart (they
+# survive YOLOXHSVRandomAug's hue jitter) x 4 shapes of distinct outline and
+# aspect (disc, triangle, bar = wide rectangle, egg = tall ellipse), on the
+# dull textured background of the toy COCO. Class index -> (name, BGR
+# colour, shape); the index is the class id of the YOLO label files.
+_YOLO_TOY_COLOURS = (('red', (40, 40, 220)), ('yellow', (30, 210, 230)),
+                     ('green', (40, 185, 40)), ('blue', (215, 90, 30)),
+                     ('magenta', (190, 40, 190)))
+_YOLO_TOY_SHAPES = (('disc', 'circle'), ('triangle', 'triangle'),
+                    ('bar', 'wide_rectangle'), ('egg', 'tall_ellipse'))
+YOLO_TOY_CLASSES = {
+    i * len(_YOLO_TOY_SHAPES) + j: (f'{colour} {shape}', bgr, kind)
+    for i, (colour, bgr) in enumerate(_YOLO_TOY_COLOURS)
+    for j, (shape, kind) in enumerate(_YOLO_TOY_SHAPES)
+}
+YOLO_SPLITS = ('train', 'val')
+
+# The 5 classes of the toy segmentation folder, by mask value: a background
+# class and four "materials", each a colour and a texture (value -> (name,
+# BGR colour, texture)). 0 is a class here (reduce_zero_label=False);
+# unlabelled blobs are 255 (ignored).
+FOLDER_SEG_TOY_CLASSES = {
+    0: ('background', (150, 150, 150), 'flat'),
+    1: ('leaf', (40, 140, 40), 'speckle'),
+    2: ('water', (200, 120, 30), 'gradient'),
+    3: ('brick', (50, 60, 190), 'checker'),
+    4: ('sand', (90, 200, 225), 'stripes'),
+}
+FOLDER_SEG_IGNORE = 255
+
+
+def _checked_size(size, num_train, num_val, minimum):
+    """``(h, w)`` of ``size`` (``S`` or ``(H, W)``), checked with the image
+    counts."""
+    h, w = (size, size) if np.isscalar(size) else size
+    h, w = int(h), int(w)
+    if h < minimum or w < minimum:
+        raise ValueError(f'size must be at least {minimum} pixels, got '
+                         f'{size!r}')
+    if num_train < 0 or num_val < 0:
+        raise ValueError('num_train and num_val must be >= 0')
+    return h, w
+
+
+def _clear_parts(parts, overwrite):
+    """False when one of ``parts`` (folders or files) holds data and
+    ``overwrite`` is off: nothing is to be written. Else removes them."""
+    def holds_data(p):
+        return osp.isfile(p) or _is_nonempty_dir(p)
+    if not any(holds_data(p) for p in parts):
+        return True
+    if not overwrite:
+        return False
+    for p in parts:
+        if osp.isdir(p):
+            shutil.rmtree(p)
+        elif osp.isfile(p):
+            os.remove(p)
+    return True
+
+
+def _write_image(path, img, ext='.jpg'):
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if ext == '.jpg' else []
+    if not cv2.imwrite(path, img, params):
+        raise OSError(f'could not write {path}')
+
+
+def make_toy_yolo(root='data/yolo', num_train=64, num_val=16, size=160,
+                  seed=0, max_objects=5, object_size=(0.15, 0.4),
+                  overwrite=False):
+    """Write a small procedural 20-class detection dataset in the YOLO
+    layout (the one ultralytics reads and most labelling tools export)::
+
+        <root>/
+            data.yaml                   names: the 20 class names, nc: 20
+            images/train/000001.jpg ...
+            labels/train/000001.txt ... one line per object:
+                                        "class cx cy w h" (normalised 0..1)
+            images/val/... labels/val/...
+
+    Each image has 1..``max_objects`` non-overlapping objects of the classes
+    in :data:`YOLO_TOY_CLASSES` (a colour and a shape per class) lying fully
+    inside the image: every box is the exact box of the object's pixels.
+
+    Args:
+        root (str): The dataset folder (a config's ``data_root``).
+        num_train (int): Number of training images.
+        num_val (int): Number of validation images.
+        size (int | tuple[int, int]): Image size, ``S`` or ``(H, W)``.
+        seed (int): Seed; the same seed gives the same files. Image ``i`` of
+            a split does not depend on how many images are written.
+        max_objects (int): Most objects per image (at least 1 each).
+        object_size (tuple[float, float]): Range of an object's size as a
+            fraction of the image's short side.
+        overwrite (bool): Replace existing ``images``, ``labels`` and
+            ``data.yaml`` (nothing else in ``root`` is touched). If False
+            (default) and any of them holds data, nothing is written.
+
+    Returns:
+        str: ``root``.
+    """
+    import yaml
+    h, w = _checked_size(size, num_train, num_val, 32)
+    if max_objects < 1:
+        raise ValueError('max_objects must be >= 1')
+    parts = [osp.join(root, d) for d in ('images', 'labels', 'data.yaml')]
+    if not _clear_parts(parts, overwrite):
+        return root
+    for split_id, (split, num) in enumerate(zip(YOLO_SPLITS,
+                                                (num_train, num_val))):
+        for kind in ('images', 'labels'):
+            os.makedirs(osp.join(root, kind, split), exist_ok=True)
+        for i in range(1, num + 1):
+            rng = np.random.default_rng([seed, 200 + split_id, i])
+            img, objects = _toy_coco_sample(rng, h, w, max_objects,
+                                            object_size, YOLO_TOY_CLASSES)
+            _write_image(osp.join(root, 'images', split, f'{i:06d}.jpg'), img)
+            lines = [f'{label} {(x + bw / 2) / w:.6f} {(y + bh / 2) / h:.6f} '
+                     f'{bw / w:.6f} {bh / h:.6f}\n'
+                     for label, (x, y, bw, bh), _, _ in objects]
+            with open(osp.join(root, 'labels', split, f'{i:06d}.txt'),
+                      'w') as f:
+                f.writelines(lines)
+    names = [name for name, _, _ in YOLO_TOY_CLASSES.values()]
+    with open(osp.join(root, 'data.yaml'), 'w') as f:
+        f.write('# mmlightvit procedural toy set (YOLO layout), seed '
+                f'{seed}\n')
+        yaml.safe_dump(dict(train='images/train', val='images/val',
+                            nc=len(names), names=names), f,
+                       sort_keys=False)
+    return root
+
+
+def make_toy_folder_seg(root='data/folder_seg', num_train=64, num_val=16,
+                        size=128, seed=0, overwrite=False):
+    """Write a small procedural 5-class segmentation dataset as a plain
+    folder of images and PNG masks with a class list::
+
+        <root>/
+            classes.txt                 one class name a line (mask value =
+                                        line number from 0)
+            palette.txt                 one "R G B" colour a line (optional)
+            images/train/000001.jpg ...
+            masks/train/000001.png ...  uint8: 0..4 = the classes,
+                                        255 = unlabelled (ignored)
+            images/val/... masks/val/...
+
+    Every scene is the background class with 3-5 shapes of the other
+    classes (:data:`FOLDER_SEG_TOY_CLASSES`, a colour and a texture each)
+    and sometimes an unlabelled blob. Read it with ``reduce_zero_label=False``
+    (0 is a class).
+
+    Args: as :func:`make_toy_yolo` (``overwrite`` replaces ``images``,
+        ``masks``, ``classes.txt`` and ``palette.txt``).
+
+    Returns:
+        str: ``root``.
+    """
+    h, w = _checked_size(size, num_train, num_val, 16)
+    parts = [osp.join(root, d) for d in ('images', 'masks', 'classes.txt',
+                                         'palette.txt')]
+    if not _clear_parts(parts, overwrite):
+        return root
+    values = sorted(FOLDER_SEG_TOY_CLASSES)
+    for split_id, (split, num) in enumerate(zip(YOLO_SPLITS,
+                                                (num_train, num_val))):
+        for kind in ('images', 'masks'):
+            os.makedirs(osp.join(root, kind, split), exist_ok=True)
+        for i in range(1, num + 1):
+            rng = np.random.default_rng([seed, 300 + split_id, i])
+            img, mask = _toy_ade20k_sample(
+                rng, h, w, FOLDER_SEG_TOY_CLASSES, values[:1], values[1:],
+                ignore=FOLDER_SEG_IGNORE)
+            _write_image(osp.join(root, 'images', split, f'{i:06d}.jpg'), img)
+            _write_image(osp.join(root, 'masks', split, f'{i:06d}.png'), mask,
+                         '.png')
+    with open(osp.join(root, 'classes.txt'), 'w') as f:
+        f.writelines(f'{FOLDER_SEG_TOY_CLASSES[v][0]}\n' for v in values)
+    with open(osp.join(root, 'palette.txt'), 'w') as f:  # RGB, as mmseg
+        f.writelines('{2} {1} {0}\n'.format(*FOLDER_SEG_TOY_CLASSES[v][1])
+                     for v in values)
+    return root
+
+
+__all__ += ['FOLDER_SEG_TOY_CLASSES', 'YOLO_TOY_CLASSES',
+            'make_toy_folder_seg', 'make_toy_yolo']

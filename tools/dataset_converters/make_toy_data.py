@@ -8,6 +8,12 @@
         -> data/toy/coco/{annotations,train2017,val2017} (COCO 2017 layout)
     python tools/dataset_converters/make_toy_data.py imagenet
         -> data/imagenet/{train,val,meta} (mmpretrain's ImageNet layout)
+    python tools/dataset_converters/make_toy_data.py yolo --out data/toy/yolo
+        -> data/toy/yolo/{data.yaml,images,labels} (YOLO layout, 20 classes)
+    python tools/dataset_converters/make_toy_data.py folder-seg \
+        --out data/toy/folder_seg
+        -> data/toy/folder_seg/{classes.txt,palette.txt,images,masks}
+           (a folder of images + PNG masks, 5 classes)
 
 An existing non-empty dataset folder is left as it is unless --overwrite.
 """
@@ -142,7 +148,60 @@ def parse_args(argv=None):
     imnet.add_argument('--overwrite', action='store_true',
                        help='replace existing train/val/meta')
     imnet.set_defaults(func=_imagenet)
+    _add_own_data_parsers(sub)
     return parser.parse_args(argv)
+
+
+# -- your own data's layouts: YOLO detection, a segmentation folder ----------
+def _own_data(args):
+    from mmlightvit.datasets import toy
+    make, parts, classes = dict(
+        yolo=(toy.make_toy_yolo, ('data.yaml', 'images', 'labels'),
+              toy.YOLO_TOY_CLASSES),
+        folder_seg=(toy.make_toy_folder_seg,
+                    ('classes.txt', 'palette.txt', 'images', 'masks'),
+                    toy.FOLDER_SEG_TOY_CLASSES))[args.layout]
+    paths = [osp.join(args.out, p) for p in parts]
+    existed = any(osp.isfile(p) or _count(p) for p in paths)
+    start = time.time()
+    make(args.out, num_train=args.num_train, num_val=args.num_val,
+         size=args.size, seed=args.seed, overwrite=args.overwrite)
+    if existed and not args.overwrite:
+        print(f'{args.out} already holds {", ".join(parts)}: left unchanged '
+              '(pass --overwrite to regenerate them).')
+        return
+    print(f'Wrote {args.layout} toy data to {args.out} in '
+          f'{time.time() - start:.1f}s (seed {args.seed}, '
+          f'{args.size}x{args.size}):')
+    for part in paths[:-2]:
+        print(f'  {part}')
+    for part in paths[-2:]:
+        for split in ('train', 'val'):
+            print(f'  {osp.join(part, split)}/: '
+                  f'{_count(osp.join(part, split))} files')
+    print(f'  {len(classes)} classes: ' + ', '.join(
+        f'{value}={name}' for value, (name, _, _) in classes.items()))
+
+
+def _add_own_data_parsers(sub):
+    for layout, name, default, size, text in (
+            ('yolo', 'yolo', 'data/toy/yolo', 160,
+             'YOLO detection layout (data.yaml, images/{train,val}, '
+             'labels/{train,val}/*.txt), 20 classes'),
+            ('folder_seg', 'folder-seg', 'data/toy/folder_seg', 128,
+             'segmentation folder (classes.txt, palette.txt, '
+             'images/{train,val}, masks/{train,val}/*.png), 5 classes')):
+        p = sub.add_parser(name, help=text)
+        p.add_argument('--out', default=default,
+                       help=f"the dataset folder, a config's data_root "
+                       f'(default: {default})')
+        p.add_argument('--num-train', type=int, default=64)
+        p.add_argument('--num-val', type=int, default=16)
+        p.add_argument('--size', type=int, default=size, help='image side')
+        p.add_argument('--seed', type=int, default=0)
+        p.add_argument('--overwrite', action='store_true',
+                       help='replace what the set writes in --out')
+        p.set_defaults(func=_own_data, layout=layout)
 
 
 def main(argv=None):
