@@ -58,7 +58,8 @@ def assert_close_rel(actual, expected, rtol=1e-4):
     assert actual.shape == expected.shape
     err = (actual - expected).abs().max().item()
     scale = expected.abs().max().item()
-    assert err <= rtol * scale, f'max abs error {err:.3g} > {rtol} x {scale:.3g}'
+    assert err <= rtol * scale, \
+        f'max abs error {err:.3g} > {rtol} x {scale:.3g}'
 
 
 @pytest.fixture(scope='module')

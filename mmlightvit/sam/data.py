@@ -7,7 +7,8 @@
   square);
 * :class:`EmbeddingStore`: the teacher's embeddings in shards,
   ``<dir>/shard_NNNNNN.npy`` (N x 256 x S/16 x S/16) beside
-  ``shard_NNNNNN.json`` (the images of its rows) and ``meta.json`` (the
+  ``shard_NNNNNN.json`` (the images of its rows, with the SHA-1 of each
+  file) and ``meta.json`` (the
   teacher and the pre-processing). A shard is written to a temporary file and
   renamed into place, its ``.npy`` before its ``.json``: a shard counts once
   its ``.json`` exists, so a run killed at any moment leaves only complete
@@ -15,6 +16,7 @@
 * :class:`SamDistillDataset`: (pre-processed image, teacher embedding) pairs
   of such a folder, for training through ``tools/train.py``.
 """
+import hashlib
 import io
 import json
 import logging
@@ -55,14 +57,18 @@ def list_images(folder):
     return sorted(names)
 
 
-def read_rgb(path):
-    """An image file as an ``HxWx3`` uint8 RGB array; ``ValueError`` naming
-    the file when it cannot be decoded."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+def read_rgb(path, with_digest=False):
+    """An image file as an ``HxWx3`` uint8 RGB array (and the SHA-1 of the
+    file when ``with_digest``); ``ValueError`` naming the file when it
+    cannot be decoded."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise ValueError(f'cannot read image {path} (missing, empty or not '
-                         'an image)')
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        raise ValueError(f'cannot read image {path} (empty or not an '
+                         'image)')
+    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return (image, hashlib.sha1(data).hexdigest()) if with_digest else image
 
 
 def preprocess(image, img_size, pixel_mean=PIXEL_MEAN, pixel_std=PIXEL_STD):
@@ -134,26 +140,31 @@ class EmbeddingStore:
         return osp.join(self.root, f'shard_{shard:06d}.{ext}')
 
     def index(self):
-        """``{image name: (shard id, row)}`` of every stored embedding."""
+        """``{image name: (shard id, row, SHA-1 of the image file)}`` of
+        every stored embedding."""
         index = {}
         for shard in self.shard_ids():
             with open(self._path(shard, 'json')) as f:
-                names = json.load(f)['images']
-            index.update((n, (shard, row)) for row, n in enumerate(names))
+                rows = json.load(f)
+            index.update(
+                (n, (shard, row, digest)) for row, (n, digest) in enumerate(
+                    zip(rows['images'], rows['sha1'])))
         return index
 
-    def write_shard(self, names, embeddings):
-        """Store ``embeddings`` (``N x C x H x W`` array) of images ``names``
-        as the next shard; returns its id."""
-        if len(names) != len(embeddings):
-            raise ValueError(f'{len(names)} names for {len(embeddings)} '
-                             'embeddings')
+    def write_shard(self, names, digests, embeddings):
+        """Store ``embeddings`` (``N x C x H x W`` array) of the images
+        ``names`` (files of SHA-1 ``digests``) as the next shard; returns
+        its id."""
+        if not len(names) == len(digests) == len(embeddings):
+            raise ValueError(f'{len(names)} names, {len(digests)} digests '
+                             f'and {len(embeddings)} embeddings')
         ids = self.shard_ids()
         shard = ids[-1] + 1 if ids else 0
         with io.BytesIO() as f:
             np.save(f, np.ascontiguousarray(embeddings))
             write_file_atomically(f.getvalue(), self._path(shard, 'npy'))
-        write_file_atomically(json.dumps(dict(images=list(names))).encode(),
+        rows = dict(images=list(names), sha1=list(digests))
+        write_file_atomically(json.dumps(rows).encode(),
                               self._path(shard, 'json'))
         return shard
 
@@ -177,7 +188,9 @@ class SamDistillDataset(BaseDataset):
     (S/16) float tensor, img_path=str)``; ``S`` is the teacher's
     ``img_size`` (from the store's meta). Images without an embedding are
     left out (and counted in the log); a store without any of the images is
-    an error.
+    an error, and so is an image file that is not the one the embedding was
+    made of (images are matched by their path below the folder, and checked
+    by the SHA-1 of the file).
 
     Args:
         data_root (str): Root of both folders.
@@ -200,8 +213,9 @@ class SamDistillDataset(BaseDataset):
         self.pixel_mean, self.pixel_std = meta['pixel_mean'], meta['pixel_std']
         index = store.index()
         names = list_images(img_dir)
-        data_list = [dict(img_path=osp.join(img_dir, n), shard=index[n][0],
-                          row=index[n][1]) for n in names if n in index]
+        data_list = [dict(img_path=osp.join(img_dir, n), name=n,
+                          shard=index[n][0], row=index[n][1],
+                          sha1=index[n][2]) for n in names if n in index]
         if not data_list:
             raise FileNotFoundError(
                 f'none of the {len(names)} images of {img_dir} has an '
@@ -218,8 +232,15 @@ class SamDistillDataset(BaseDataset):
 
     def prepare_data(self, idx):
         info = self.get_data_info(idx)
-        x = preprocess(read_rgb(info['img_path']), self.img_size,
-                       self.pixel_mean, self.pixel_std)[0]
+        image, digest = read_rgb(info['img_path'], with_digest=True)
+        if digest != info['sha1']:
+            raise ValueError(
+                f'{info["img_path"]} is not the image whose embedding '
+                f'{self.store.root} holds as {info["name"]} (the file '
+                f'differs); dump the embeddings of these images with '
+                f'{DUMP_SCRIPT} into a new folder')
+        x = preprocess(image, self.img_size, self.pixel_mean,
+                       self.pixel_std)[0]
         return dict(inputs=x, img_path=info['img_path'],
                     embedding=self.store.embedding(info['shard'],
                                                    info['row']))
