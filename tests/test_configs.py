@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
@@ -185,7 +186,9 @@ def check_one_step(cfg):
     if scope == 'mmseg':
         assert model.decode_head.num_classes == 150
 
-    # one training step
+    # one training step (as in a Runner's first iteration: batch augments
+    # such as YOLOX's BatchSyncRandomResize read the iteration)
+    MessageHub.get_current_instance().update_info('iter', 0)
     model.train()
     data = model.data_preprocessor(fake_batch(scope, model, size), True)
     losses = model(**data, mode='loss')

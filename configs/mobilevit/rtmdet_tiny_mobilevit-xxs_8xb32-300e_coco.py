@@ -1,0 +1,7 @@
+# Recipe: mmdet's RTMDet-tiny (300 epochs, 640x640) on MobileViT-XXS.
+# RTMDet-tiny + MobileViT-XXS: the recipe of rtmdet_tiny_mobilevit-
+# s_8xb32-300e_coco.py.
+_base_ = './rtmdet_tiny_mobilevit-s_8xb32-300e_coco.py'
+model = dict(
+    backbone=dict(arch='xxs'),
+    neck=dict(in_channels=[48, 64, 80]))

@@ -1,0 +1,6 @@
+# Recipe: mmdet's YOLOX-s (300 epochs, 640x640) on RepViT-M2.3.
+# YOLOX-s + RepViT-M2.3: the recipe of yolox_s_repvit-m1-1_8xb8-300e_coco.py.
+_base_ = './yolox_s_repvit-m1-1_8xb8-300e_coco.py'
+model = dict(
+    backbone=dict(arch='m2_3'),
+    neck=dict(in_channels=[160, 320, 640]))
