@@ -1,6 +1,7 @@
 """A config's model for the analysis and deployment tools: the config loaded
 for one process, the input shape the tools count and time at, the model
 built (with a checkpoint's weights or as initialised)."""
+import argparse
 import copy
 import os.path as osp
 
@@ -107,6 +108,17 @@ def parse_shape(values):
         raise ValueError(f'--shape takes H W or one side (positive), got '
                          f'{" ".join(map(str, values))}')
     return tuple(values * 2 if len(values) == 1 else values)
+
+
+class ShapeAction(argparse.Action):
+    """``--shape H W`` or ``--shape SIDE`` (``nargs='+', type=int``) stored
+    as ``(H, W)``; anything else is a usage error."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            setattr(namespace, self.dest, parse_shape(values))
+        except ValueError as e:
+            raise argparse.ArgumentError(self, str(e))
 
 
 def build_model(cfg, device='cpu', with_aux=False, checkpoint=None):

@@ -26,8 +26,9 @@ import torch
 from mmengine.config import DictAction
 
 from mmlightvit.apis.cli import run_cli
-from mmlightvit.apis.model import (build_model, default_input_shape,
-                                   load_model_config, parse_shape, task_of)
+from mmlightvit.apis.model import (ShapeAction, build_model,
+                                   default_input_shape, load_model_config,
+                                   task_of)
 from mmlightvit.apis.reparam import switch_to_deploy
 from mmlightvit.apis.tables import fmt_ms
 from mmlightvit.apis.timing import make_runner, summarize, time_fn
@@ -48,7 +49,7 @@ def parse_args(argv=None):
                         default='predict',
                         help='predict: network + post-processing; tensor: '
                         'raw network outputs')
-    parser.add_argument('--shape', type=int, nargs='+',
+    parser.add_argument('--shape', type=int, nargs='+', action=ShapeAction,
                         help='input H W (or one side)')
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--repeat', type=int, default=50,
@@ -64,10 +65,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    try:
-        args.shape = parse_shape(args.shape)
-    except ValueError as e:
-        parser.error(str(e))
     if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
         parser.error('--repeat and --batch-size must be >= 1, --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():

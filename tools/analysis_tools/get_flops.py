@@ -28,7 +28,7 @@ from mmengine.config import DictAction
 from mmlightvit.apis import model_zoo
 from mmlightvit.apis.cli import run_cli
 from mmlightvit.apis.flops import model_complexity
-from mmlightvit.apis.model import parse_shape
+from mmlightvit.apis.model import ShapeAction
 from mmlightvit.apis.tables import fmt_flops, fmt_params
 
 
@@ -36,7 +36,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Params and FLOPs of a config (or of the model zoo)')
     parser.add_argument('config', nargs='?', help='config file')
-    parser.add_argument('--shape', type=int, nargs='+',
+    parser.add_argument('--shape', type=int, nargs='+', action=ShapeAction,
                         help='input H W (or one side); default: seg 512x512, '
                         "det the config's test scale, cls its test crop/224")
     parser.add_argument('--all', action='store_true',
@@ -47,10 +47,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    try:
-        args.shape = parse_shape(args.shape)
-    except ValueError as e:
-        parser.error(str(e))
     if bool(args.all) == bool(args.config):
         parser.error('give a CONFIG or --all (not both)')
     if (args.out or args.published) and not args.all:

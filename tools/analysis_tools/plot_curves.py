@@ -7,9 +7,10 @@ Reads every ``<WORK_DIR>/<timestamp>/vis_data/scalars.json`` (mmengine's
 LocalVisBackend, through :func:`mmlightvit.apis.logs.read_scalars`; a
 resumed run adds a folder, later folders win on the same iteration) and
 draws two panels: the training losses per iteration (default: every logged
-key with 'loss' in its name) and the validation metrics per iteration (default: the mmseg / mmdet / mmpretrain metrics found, e.g.
-mIoU / aAcc / mAcc, coco/bbox_mAP, accuracy/top1). Rendered with
-matplotlib's Agg backend (no display needed).
+key with 'loss' in its name) and the validation metrics per iteration
+(default: the mmseg / mmdet / mmpretrain metrics found, e.g. mIoU / aAcc /
+mAcc, coco/bbox_mAP, accuracy/top1). Rendered with matplotlib's Agg backend
+(no display needed).
 """
 import argparse
 import os.path as osp

@@ -42,8 +42,9 @@ from mmengine.config import DictAction
 
 from mmlightvit.apis import export
 from mmlightvit.apis.cli import run_cli
-from mmlightvit.apis.model import (build_model, default_input_shape,
-                                   load_model_config, parse_shape, task_of)
+from mmlightvit.apis.model import (ShapeAction, build_model,
+                                   default_input_shape, load_model_config,
+                                   task_of)
 from mmlightvit.apis.reparam import switch_to_deploy
 
 
@@ -53,7 +54,7 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', default='model.onnx', help='ONNX file')
-    parser.add_argument('--shape', type=int, nargs='+',
+    parser.add_argument('--shape', type=int, nargs='+', action=ShapeAction,
                         help='input H W (or one side)')
     parser.add_argument('--deploy', action='store_true',
                         help='export the re-parameterised form '
@@ -69,10 +70,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
-    try:
-        args.shape = parse_shape(args.shape)
-    except ValueError as e:
-        parser.error(str(e))
     return args
 
 
