@@ -1,5 +1,5 @@
-"""Broken samples are refused with the file name, or skipped when the config
-asks (on_error='skip'), and the dataset goes on with the rest."""
+"""Broken samples are refused with the file name, skipped (training) or kept
+marked to be dropped from the metrics (evaluation) when the config asks."""
 import json
 import os.path as osp
 
@@ -104,3 +104,45 @@ def test_box_outside_the_image(tmp_path):
 def test_on_error_is_validated():
     with pytest.raises(ValueError, match="on_error must be one of"):
         mmlightvit.datasets.transforms.CheckBoxes(on_error='ignore')
+
+
+def test_dropped_samples_are_kept_marked(ade):
+    """on_error='drop' (evaluation): the sample stays, marked, with a blank
+    image and an all-ignore label map that no metric counts."""
+    root, infos = ade
+    break_image(infos[1])
+    label_out_of_range(infos[2])
+    ds = seg_dataset(root, 'drop')
+    for i in (1, 2):
+        sample = ds[i]
+        assert infos[i]['img_path'] in sample['bad_sample'] or \
+            infos[i]['seg_map_path'] in sample['bad_sample']
+        assert np.all(sample['gt_seg_map'] == 255)
+        assert sample['gt_seg_map'].shape == sample['img'].shape[:2]
+    assert 'bad_sample' not in ds[0] and np.any(ds[0]['gt_seg_map'] != 255)
+
+
+def test_missing_coco_image_dropped_as_a_blank_of_its_size(tmp_path):
+    root = str(tmp_path / 'coco')
+    make_toy_coco(root, num_train=2, num_val=1, size=(40, 56), seed=0)
+    ds = coco_dataset(root, 'drop')
+    info = ds.get_data_info(0)
+    import os
+    os.remove(info['img_path'])
+    sample = ds[0]
+    assert sample['bad_sample'].startswith(info['img_path'])
+    assert sample['img'].shape == (40, 56, 3) and not sample['img'].any()
+
+
+def test_seg_labels_without_num_classes_check_the_size_only(ade):
+    root, infos = ade
+    label_out_of_range(infos[1])
+    pipeline = [dict(type='CheckedLoadImageFromFile'),
+                dict(type='mmseg.LoadAnnotations'),
+                dict(type='CheckSegLabels')]
+    ds = ADE20KDataset(data_root=root, pipeline=pipeline, data_prefix=dict(
+        img_path='images/training', seg_map_path='annotations/training'))
+    assert ds[1]['gt_seg_map'][0, 0] == 199  # passes: no range given
+    resize_label(infos[1])
+    with pytest.raises(BadSampleError, match='label map is 17x9'):
+        ds[1]

@@ -280,3 +280,20 @@ def test_check_dataset_folders_coco_through_wrappers(tmp_path, wrapper):
     assert 'Dataset file not found: ' + str(
         tmp_path / 'coco' / 'annotations' / 'instances_train2017.json') in str(
             e.value)
+
+
+def test_check_dataset_folders_empty_folder(toy, tmp_path):
+    """An empty image folder: one clear line instead of mmengine's
+    'need at least one array to concatenate'."""
+    import shutil
+    data_root = shutil.copytree(toy, str(tmp_path / 'ADEChallengeData2016'))
+    folder = osp.join(data_root, 'images', 'training')
+    shutil.rmtree(folder)
+    os.makedirs(folder)
+    cfg = set_data_root(Config.fromfile(TOY_CONFIG), data_root)
+    with pytest.raises(FileNotFoundError) as e:
+        check_dataset_folders(cfg, ('train_dataloader', ))
+    msg = str(e.value)
+    assert msg.splitlines()[0] == f'Dataset folder is empty: {folder}'
+    assert 'data_prefix.img_path of train_dataloader.dataset' in msg
+    assert 'make_toy_data.py ade20k' in msg
