@@ -28,10 +28,10 @@ from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import ExMobileViTClsHead, PooledLinearClsHead
 
-from emo_official_data import (assert_close_relative, case_id, cases,
-                               official_input, official_num_params,
-                               official_outputs, official_state_dict)
 from helpers import ROOT, num_params, run_tool
+from official_data import (assert_close_relative, case_id, cases,
+                           official_input, official_num_params,
+                           official_outputs, official_state_dict)
 
 CONFIG_DIR = osp.join(ROOT, 'configs')
 # Parameters of the 1000-class classifiers, as the references count them:

@@ -17,10 +17,10 @@ import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.emo import EMO, convert_official_emo
 from mmlightvit.models.checkpoint import (load_pretrained_weights,
                                           unwrap_state_dict)
-from emo_official_data import (assert_close_relative, case_id, cases,
-                               official_input, official_num_params,
-                               official_outputs, official_state_dict)
 from helpers import ROOT, num_params
+from official_data import (assert_close_relative, case_id, cases,
+                           official_input, official_num_params,
+                           official_outputs, official_state_dict)
 
 CONVERTER = osp.join(ROOT, 'tools', 'model_converters', 'emo2mmlightvit.py')
 ARCHS = ('1M', '2M', '5M', '6M')

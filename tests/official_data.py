@@ -1,7 +1,9 @@
-"""The official EMO as data (tests/data/emo_official/, see its README.md): the
-checkpoint layout of EMO_1M .. EMO_6M and the official model's outputs for
-weights drawn by a fixed rule. This module implements that rule, so tests
-can build the official checkpoint and compare against the stored outputs."""
+"""Official models as data (tests/data/*_official/, see their README.md):
+checkpoint layouts and the official models' outputs for weights drawn by a
+fixed rule. This module implements that rule (:func:`draw_weights`) and the
+input rule, so tests can build an official checkpoint and compare against
+the stored outputs; and reads the EMO fixtures (tests/data/emo_official/:
+EMO_1M .. EMO_6M)."""
 import json
 import math
 import os.path as osp
@@ -10,15 +12,15 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'data', 'emo_official')
+EMO_DATA = osp.join(osp.dirname(osp.abspath(__file__)), 'data',
+                    'emo_official')
 BUFFER_SUFFIXES = ('running_mean', 'running_var', 'num_batches_tracked')
-CLASSIFIER_PREFIXES = ('norm.', 'head.')  # final LayerNorm2d + Linear
 
 
 def cases():
     """The entries of ``cases.json``: ``file``, ``arch``, ``window_size``,
     ``input_hw`` and the shape of every stored output."""
-    with open(osp.join(DATA, 'cases.json')) as f:
+    with open(osp.join(EMO_DATA, 'cases.json')) as f:
         return json.load(f)
 
 
@@ -29,7 +31,7 @@ def case_id(case):
 def layout(arch):
     """``[(key, shape, dtype), ...]`` of the official ``EMO_<arch>()``
     state_dict, in its order."""
-    with open(osp.join(DATA, f'emo_{arch.lower()}_layout.json')) as f:
+    with open(osp.join(EMO_DATA, f'emo_{arch.lower()}_layout.json')) as f:
         return [(key, tuple(shape), dtype)
                 for key, shape, dtype in json.load(f)]
 
@@ -41,11 +43,16 @@ def official_num_params(arch):
 
 
 def official_state_dict(arch):
-    """The official state_dict with the weights of the README's rule: one
-    generator seeded with 0, walked in layout order."""
-    g = torch.Generator().manual_seed(0)
+    """The official EMO state_dict with the weights of the README's rule."""
+    return draw_weights(layout(arch))
+
+
+def draw_weights(layout, seed=0):
+    """The fixtures' weight rule: one generator seeded with ``seed`` walks
+    ``layout`` (``(key, shape, dtype)`` in state_dict order)."""
+    g = torch.Generator().manual_seed(seed)
     state_dict = OrderedDict()
-    for key, shape, dtype in layout(arch):
+    for key, shape, dtype in layout:
         if dtype != 'float32':
             value = torch.zeros(shape, dtype=getattr(torch, dtype))
         elif len(shape) >= 2:
@@ -62,14 +69,15 @@ def official_state_dict(arch):
 
 
 def official_input(case):
-    h, w = case['input_hw']
+    """The fixtures' input rule for an EMO case (or ``(H, W)``)."""
+    h, w = case['input_hw'] if isinstance(case, dict) else case
     return torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(1))
 
 
 def official_outputs(case):
     """``{name: tensor}``: ``stem`` (when stored), ``stage1``..``stage4``
     and ``logits``."""
-    with np.load(osp.join(DATA, case['file'])) as data:
+    with np.load(osp.join(EMO_DATA, case['file'])) as data:
         return {name: torch.from_numpy(data[name]) for name in data.files}
 
 
