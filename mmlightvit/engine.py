@@ -184,11 +184,11 @@ def find_resume_checkpoint(work_dir):
         print_log(f'resuming from {path}', logger='current')
         return path
     if candidates:
+        names = ', '.join(map(osp.basename, candidates))
         raise CheckpointError(
             f'--resume: none of the {len(candidates)} checkpoint(s) in '
-            f'{work_dir} can be resumed ({", ".join(map(osp.basename, candidates))}'
-            '; reasons above); pass --resume CKPT, or use another --work-dir '
-            'to start afresh')
+            f'{work_dir} can be resumed ({names}; reasons above); pass '
+            '--resume CKPT, or use another --work-dir to start afresh')
     print_log(f'--resume: no checkpoint in {work_dir}, training starts from '
               'the beginning', logger='current')
     return None

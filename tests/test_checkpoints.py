@@ -8,7 +8,6 @@ import functools
 import hashlib
 import http.server
 import importlib.util
-import logging
 import os
 import os.path as osp
 import pickle
@@ -20,7 +19,6 @@ import sys
 import threading
 import types
 import zipfile
-from collections import deque
 
 import numpy as np
 import pytest
@@ -703,7 +701,8 @@ def test_hostile_url_refused_by_every_training_entry(toy_ade, tmp_path,
         '--resume URL': ['--resume', URL],
         'last_checkpoint': ['--resume'],
         'load_from': ['--cfg-options', f'load_from={URL}'],
-        'init_cfg': ['--cfg-options', 'model.backbone.init_cfg.type=Pretrained',
+        'init_cfg': ['--cfg-options',
+                     'model.backbone.init_cfg.type=Pretrained',
                      f'model.backbone.init_cfg.checkpoint={URL}'],
     }[entry]
     if entry == 'last_checkpoint':
