@@ -37,22 +37,28 @@ ALL_OUTS = (0, 1, 2, 3, 4)
 TRANSFORMER_DEPTHS = (2, 4, 3)
 
 
-def randomised_timm(arch, seed=0):
-    """timm ``mobilevit_<arch>`` with random weights, biases, norm affines
-    and BN running statistics (O(1), so features stay well-scaled)."""
-    torch.manual_seed(seed)
-    ref = timm.create_model(f'mobilevit_{arch}', pretrained=False)
+def randomised(model):
+    """``model`` with random biases, norm affines and BN running statistics
+    (O(1), so features stay well-scaled), in eval mode."""
     with torch.no_grad():
-        for name, p in ref.named_parameters():
+        for name, p in model.named_parameters():
             if p.ndim == 1:  # biases and norm affines
                 base = 1. if name.endswith('weight') else 0.
                 p.copy_(base + 0.2 * torch.randn_like(p))
-        for m in ref.modules():
+        for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
                 m.running_mean.normal_(0, 0.2)
                 m.running_var.uniform_(0.5, 2.)
                 m.num_batches_tracked.fill_(7)
-    return ref.eval()
+    model.eval()  # (mmpretrain's MobileViT.train returns None)
+    return model
+
+
+def randomised_timm(arch, seed=0):
+    """timm ``mobilevit_<arch>`` with random weights (see randomised)."""
+    torch.manual_seed(seed)
+    return randomised(timm.create_model(f'mobilevit_{arch}',
+                                        pretrained=False))
 
 
 def timm_levels(ref, x):
@@ -308,18 +314,9 @@ def test_mmpretrain_layout(tmp_path, log_messages):
     """mmpretrain's own MobileViT (its converted Apple weights) loads: same
     blocks, other key names; same outputs."""
     from mmpretrain.models.backbones import MobileViT as PretrainMobileViT
-    ref = PretrainMobileViT('xx_small', out_indices=(0, 1, 2, 3, 4))
     torch.manual_seed(0)
-    with torch.no_grad():
-        for name, p in ref.named_parameters():
-            if p.ndim == 1:  # biases and norm affines
-                p.copy_((1. if name.endswith('weight') else 0.) +
-                        0.2 * torch.randn_like(p))
-        for m in ref.modules():
-            if isinstance(m, _BatchNorm):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.)
-    ref.eval()
+    ref = randomised(PretrainMobileViT('xx_small',
+                                       out_indices=(0, 1, 2, 3, 4)))
     path = str(tmp_path / 'mobilevit-xxsmall_3rdparty_in1k.pth')
     torch.save(dict(state_dict={f'backbone.{k}': v
                                 for k, v in ref.state_dict().items()}), path)
