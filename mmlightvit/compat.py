@@ -54,7 +54,10 @@ Devices:
 And one function the tools call: :func:`sync_bn_to_bn` (configs written with
 ``SyncBN`` run in a single process / without CUDA as ``BN``). mmdet 3.3.0's
 ``SSDHead`` cannot predict (no ``loss_cls``): that fix is a registered head,
-``mmlightvit.models.ssdlite_head.SSDLiteHead``, not a patch.
+``mmlightvit.models.ssdlite_head.SSDLiteHead``, not a patch. Besides these,
+``import mmlightvit`` only registers its own classes (backbones, heads,
+transforms, hooks, loop, sampler) and adds log filters
+(:mod:`mmlightvit.logging_filters`).
 """
 import contextlib
 import errno
