@@ -55,13 +55,16 @@ def resolve_type(registry, type_, scope):
 def dataset_classes(dataset_cfg, scope):
     """The class names a dataset config will have: its
     ``metainfo.classes`` (a sequence, or a file with one name a line), else
-    those of its type's ``METAINFO``; None when neither says."""
+    those of its type's ``METAINFO``; None when they cannot be known."""
     classes = (dataset_cfg.get('metainfo') or {}).get('classes')
     if classes is None:
         cls = resolve_type(DATASETS, dataset_cfg.get('type'), scope)
         classes = getattr(cls, 'METAINFO', {}).get('classes')
-    if isinstance(classes, str):
-        classes = list_from_file(classes)
+    if isinstance(classes, str):  # as mmengine reads it: a file, if any
+        try:
+            classes = list_from_file(classes)
+        except (TypeError, FileNotFoundError):
+            return None
     return tuple(classes) if classes else None
 
 
