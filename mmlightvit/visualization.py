@@ -58,6 +58,10 @@ def _text_size(draw, text, font):
     return right - left, bottom - top
 
 
+def _score(x):
+    return f'{x:.2f}' if x >= 0.01 else f'{x:.1e}'
+
+
 def _text_colour(rgb):
     return TEXT if sum(rgb) > 3 * 140 else (255, 255, 255)
 
@@ -92,7 +96,9 @@ def _overlay(image, labels, colours):
 
 def _box_labels(draw, boxes, texts, colours, font, size):
     """Label rectangles for ``boxes`` (best first), each above its box, else
-    inside its top, else below it, avoiding the labels already placed."""
+    inside its top, else below it, avoiding the labels already placed; a box
+    with no free place keeps its class colour but no label (crowds of
+    boxes: the legend names the colours)."""
     placed = []
     for (x1, y1, x2, y2), text, colour in zip(boxes, texts, colours):
         tw, th = _text_size(draw, text, font)
@@ -104,7 +110,9 @@ def _box_labels(draw, boxes, texts, colours, font, size):
         free = [(x, y) for x, y in inside if not any(
             x < px + pw and px < x + tw and y < py + ph and py < y + th
             for px, py, pw, ph in placed)]
-        x, y = (free or inside or [(0, 0)])[0]
+        if not free:
+            continue
+        x, y = free[0]
         placed.append((x, y, tw, th))
         draw.rectangle([x, y, x + tw, y + th], fill=colour)
         draw.text((x + 3, y + 3), text, font=font,
@@ -132,7 +140,7 @@ def _boxes_panel(image, instances, colours, classes, scale, score_thr):
     for box, colour in zip(boxes[::-1], box_colours[::-1]):
         draw.rectangle(box.tolist(), outline=colour, width=width)
     texts = [_class_name(classes, lb) + (
-        f' {float(scores[i]):.2f}' if scores is not None else '')
+        f' {_score(scores[i])}' if scores is not None else '')
         for lb, i in zip(labels, order)]
     font = _font(max(14, min(panel.size) // 34))
     _box_labels(draw, boxes.tolist(), texts, box_colours, font, panel.size)
@@ -164,17 +172,18 @@ def _classification_panels(size, scores, gt, classes, font_size):
     top = np.argsort(-scores)[:5]
     good, bad = (20, 120, 20), (180, 20, 20)
     pred = int(top[0])
-    lines = [(f'{_class_name(classes, pred)}  {scores[pred]:.2f}', None,
+    lines = [(f'{_class_name(classes, pred)}  {_score(scores[pred])}', None,
               TEXT if gt is None else (good if pred == gt else bad)),
              ('top-5:', None, TEXT)]
-    lines += [(f'{_class_name(classes, i)}  {scores[i]:.2f}'
+    lines += [(f'{_class_name(classes, i)}  {_score(scores[i])}'
                + ('  (ground truth)' if i == gt else ''), float(scores[i]),
                TEXT) for i in top]
     panels = [('prediction', _class_card(size, lines, font_size))]
     if gt is not None:
-        card = _class_card(size, [(_class_name(classes, gt), None, TEXT)] + (
-            [] if gt in top else [(f'score {scores[gt]:.2f}', None, TEXT)]),
-            font_size)
+        lines = [(_class_name(classes, gt), None, TEXT)]
+        if gt not in top:
+            lines.append((f'score {_score(scores[gt])}', None, TEXT))
+        card = _class_card(size, lines, font_size)
         panels.insert(0, ('ground truth', card))
     return panels
 

@@ -8,7 +8,7 @@ import json
 import os.path as osp
 
 import numpy as np
-from mmengine.registry import DATASETS, init_default_scope
+from mmengine.registry import DATASETS
 from PIL import Image
 
 from .model import load_model_config, task_of, test_pipeline
@@ -57,13 +57,20 @@ def _dataset_cfg(cfg):
     return dataset
 
 
+def _dataset_class(cfg):
+    """The class of the config's test dataset (None if it names none)."""
+    kind = _dataset_cfg(cfg).get('type')
+    if not kind:
+        return None
+    with DATASETS.switch_scope_and_registry(cfg.default_scope) as registry:
+        return registry.get(kind) if isinstance(kind, str) else kind
+
+
 def dataset_meta_from_config(cfg):
     """Classes and palette of the config's test dataset (its class's
     METAINFO, updated by the config's ``metainfo``)."""
-    init_default_scope(cfg.default_scope)
     dataset = _dataset_cfg(cfg)
-    cls = DATASETS.get(dataset.get('type', '')) if dataset else None
-    meta = dict(getattr(cls, 'METAINFO', {}) or {})
+    meta = dict(getattr(_dataset_class(cfg), 'METAINFO', {}) or {})
     meta.update(dataset.get('metainfo') or {})
     return {k: meta.get(k) for k in ('classes', 'palette')}
 
@@ -128,8 +135,7 @@ def reduce_zero_label(cfg):
     dataset = _dataset_cfg(cfg)
     if 'reduce_zero_label' in dataset:
         return bool(dataset['reduce_zero_label'])
-    init_default_scope(cfg.default_scope)
-    cls = DATASETS.get(dataset.get('type', '')) if dataset else None
+    cls = _dataset_class(cfg)
     param = inspect.signature(cls).parameters.get('reduce_zero_label') \
         if cls else None
     return bool(param is not None and param.default is True)
