@@ -380,14 +380,20 @@ def _check_stats(res, batch=1):
     assert res['images_per_s'] == pytest.approx(batch / res['median'])
 
 
-def test_benchmark(configs, capsys):
+def test_benchmark(configs, capsys, tmp_path):
     common = ['--shape', '64', '64', '--repeat', '3', '--warmup', '1',
               '--device', 'cpu']
-    res = benchmark.main([configs['seg_emo'], *common])
+    res = benchmark.main([configs['seg_emo'], *common, '--out',
+                          str(tmp_path / 'bench.json')])
     _check_stats(res)
     assert res['n'] == 3 and res['switched'] == []
-    out = capsys.readouterr().out
-    assert 'Latency per batch: median' in out and 'images/s' in out
+    captured = capsys.readouterr()
+    assert 'Latency per batch: median' in captured.out
+    assert 'images/s' in captured.out
+    assert f'results written to {tmp_path / "bench.json"}' in captured.out
+    assert 'run 4/4 (1 warm-up)' in captured.err  # n/N progress
+    with open(tmp_path / 'bench.json') as f:
+        assert json.load(f)['median'] == res['median']
     _check_stats(benchmark.main([configs['seg_emo'], '--backbone-only',
                                  '--batch-size', '2', *common]), batch=2)
     _check_stats(benchmark.main([configs['det_emo'], *common]))
@@ -544,6 +550,26 @@ def test_image_demo_det_cls(configs, toy_root, tmp_path, capsys, name,
     check_picture(out, image, panels=3)  # input | ground truth | prediction
     assert f'(input | ground truth | prediction) written to {out}' in \
         capsys.readouterr().out
+
+
+def test_inference_dataset_meta_and_zero_label():
+    """Without a trained checkpoint the demo names classes from the
+    config's dataset; ADE20K's labels are shifted (0 = ignored)."""
+    from mmlightvit.apis.inference import (dataset_meta_from_config,
+                                           reduce_zero_label)
+    ade = load_model_config(EMO_ADE_CONFIG)
+    meta = dataset_meta_from_config(ade)
+    assert len(meta['classes']) == 150 and meta['classes'][0] == 'wall'
+    assert len(meta['palette']) == 150
+    assert reduce_zero_label(ade) and reduce_zero_label(
+        load_model_config(TOY_CONFIG))
+    imagenet = load_model_config(
+        osp.join(ROOT, 'configs/emo/emo-1m_8xb256_in1k.py'))
+    assert len(dataset_meta_from_config(imagenet)['classes']) == 1000
+    det = load_model_config(
+        osp.join(ROOT, 'configs/emo/retinanet_emo-1m_fpn_8xb4-1x_coco.py'))
+    assert dataset_meta_from_config(det)['classes'][0] == 'person'
+    assert not reduce_zero_label(det)
 
 
 def test_image_demo_refuses_a_wrong_ground_truth(configs, toy_root,
