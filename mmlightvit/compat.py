@@ -16,7 +16,8 @@ numpy arrays; turning it off would let a checkpoint run code):
   paths; ``builtins.getattr`` only as a function returning the statistics
   methods of ``HistoryBuffer``). URLs are downloaded into torch hub's cache
   (``torch.hub.get_dir()/checkpoints/<name>``; the hash in a name like
-  ``x-<sha256 prefix>.pth`` is checked), a cached file is used without
+  ``x-<sha256 prefix>.pth`` is checked, and the git blob SHA-1 of the
+  authors' files in ``PUBLISHED_FILES``), a cached file is used without
   network. So ``--resume``, ``load_from``, ``tools/test.py CONFIG CKPT``,
   ``init_cfg=Pretrained`` and the project's tools all refuse a checkpoint
   that would run code, with one line naming the file. (``pavi://`` keeps
@@ -61,6 +62,7 @@ transforms, hooks, loop, sampler) and adds log filters
 """
 import contextlib
 import errno
+import hashlib
 import io
 import logging
 import os
@@ -89,7 +91,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 __all__ = [
     'CheckpointError', 'UnsafeCheckpointError', 'load_checkpoint_file',
     'load_from_local', 'load_local_checkpoint', 'load_from_http',
-    'hub_cache_path', 'save_checkpoint', 'write_file_atomically',
+    'hub_cache_path', 'PUBLISHED_FILES', 'git_blob_sha1', 'save_checkpoint',
+    'write_file_atomically',
     'read_last_checkpoint', 'write_last_checkpoint', 'sync_bn_to_bn'
 ]
 
@@ -236,20 +239,70 @@ def load_from_local(filename, map_location=None):
 load_local_checkpoint = load_from_local  # the name the tools know
 
 
+# The authors' files whose digest is published elsewhere than in the file
+# name: URL -> (git blob SHA-1, as ``git hash-object FILE`` prints it; name of
+# the copy in torch hub's cache). EMO's ImageNet-1k checkpoints are committed
+# to its repository (the blob SHA-1s of its tree), all four named net.pth.
+EMO_URL = 'https://github.com/zhangzjn/EMO/raw/main/resources/EMO_{}/net.pth'
+PUBLISHED_FILES = {
+    EMO_URL.format(arch): (sha1, f'EMO_{arch}_net.pth')
+    for arch, sha1 in (('1M', '76c4282de548fa76eca6011720b29d8f80ffa784'),
+                       ('2M', '9ec7138d292ca9b2d07923aec05762f547db8cf2'),
+                       ('5M', '3ea7450fa9c290c3c46f372c1f5cebe1198d1ce1'),
+                       ('6M', '10a248725247cf18b51e449dbd1a220354457c99'))
+}
+
+
+_LOCAL_COPY = ('pass a local copy, e.g. --cfg-options '
+               'model.backbone.init_cfg.checkpoint=PATH')
+
+
 def hub_cache_path(url):
     """Where torch hub keeps the download of ``url``:
-    ``torch.hub.get_dir()/checkpoints/<file name of the URL>``."""
-    return osp.join(torch.hub.get_dir(), 'checkpoints',
-                    osp.basename(urlparse(url).path))
+    ``torch.hub.get_dir()/checkpoints/<file name of the URL>`` (the name
+    :data:`PUBLISHED_FILES` gives, for those files)."""
+    name = PUBLISHED_FILES[url][1] if url in PUBLISHED_FILES else \
+        osp.basename(urlparse(url).path)
+    return osp.join(torch.hub.get_dir(), 'checkpoints', name)
+
+
+def git_blob_sha1(path):
+    """``git hash-object PATH``: the SHA-1 of ``b'blob <size>\\0'`` and the
+    file's bytes."""
+    digest = hashlib.sha1(f'blob {osp.getsize(path)}\0'.encode())
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 24), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_published_digest(url, path, downloaded):
+    """Refuse the cached copy of a :data:`PUBLISHED_FILES` URL whose git blob
+    SHA-1 is not the published one (a fresh download is deleted)."""
+    if url not in PUBLISHED_FILES:
+        return
+    expected, found = PUBLISHED_FILES[url][0], git_blob_sha1(path)
+    if found == expected:
+        return
+    if downloaded:
+        os.remove(path)
+    raise CheckpointError(
+        f'{path} (from {url}) is not the published file: git blob SHA-1 '
+        f'{found}, expected {expected} ('
+        + ('the download was deleted; try again' if downloaded else
+           'delete it to download it again')
+        + f', or {_LOCAL_COPY})')
 
 
 def _download(url):
     """The local copy of ``url`` in torch hub's cache, downloaded first when
     it is not there (progress bar on a terminal; the hash prefix of a name
     like ``x-<sha256 prefix>.pth`` checked, as torch hub's
-    ``check_hash``)."""
+    ``check_hash``; the git blob SHA-1 of :data:`PUBLISHED_FILES`
+    checked after the download and before every use)."""
     path = hub_cache_path(url)
     if osp.isfile(path):
+        _check_published_digest(url, path, downloaded=False)
         return path
     match = torch.hub.HASH_REGEX.search(osp.basename(path))
     try:
@@ -260,8 +313,8 @@ def _download(url):
     except (OSError, HTTPException, RuntimeError) as e:  # offline, 404, hash
         raise CheckpointError(
             f'could not download {url} ({_first_line(e)}): put the file at '
-            f'{path} (or pass a local copy, e.g. --cfg-options '
-            'model.backbone.init_cfg.checkpoint=PATH)') from None
+            f'{path} (or {_LOCAL_COPY})') from None
+    _check_published_digest(url, path, downloaded=True)
     return path
 
 

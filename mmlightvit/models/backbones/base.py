@@ -15,13 +15,14 @@ maps of indices 0..k (stride ``2**(k + 1)`` and finer): its parameters get
 nothing. ``norm_eval=True`` keeps every BatchNorm in eval mode while
 training.
 
-Weights. ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads a local
-or remote checkpoint with :func:`~mmlightvit.models.checkpoint.
-load_pretrained_weights`: nested ``state_dict``/``model``/``net`` and
-``module.`` prefixes are unwrapped, a whole OpenMMLab model gives its
-``backbone.`` part, and :meth:`BaseBackbone.convert_checkpoint` maps the
-official layouts of the family (authors', timm) to its key names; missing
-and unexpected keys are logged by name.
+Weights. ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` (``{arch}``
+in PATH stands for the arch) loads a local or remote checkpoint with
+:func:`~mmlightvit.models.checkpoint.load_pretrained_weights`: nested
+``state_dict``/``model``/``net`` and ``module.`` prefixes are unwrapped, a
+whole OpenMMLab model gives its ``backbone.`` part, and
+:meth:`BaseBackbone.convert_checkpoint` maps the official layouts of the
+family (authors', timm) to its key names; missing and unexpected keys are
+logged by name.
 
 A family subclass sets ``arch_settings`` (and ``arch_aliases``), ``levels``
 (index -> names of the modules that compute that level, in order) and
@@ -144,11 +145,12 @@ class BaseBackbone(BaseModule):
 
     @property
     def pretrained_checkpoint(self):
-        """The checkpoint of ``init_cfg=dict(type='Pretrained', ...)``, or
-        None."""
+        """The checkpoint of ``init_cfg=dict(type='Pretrained', ...)``, with
+        ``{arch}`` replaced by the arch (one URL pattern serves a family's
+        configs), or None."""
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            return cfg['checkpoint']
+            return str(cfg['checkpoint']).replace('{arch}', self.arch)
         return None
 
     def init_weights(self):
