@@ -20,6 +20,7 @@ from mmengine.model import is_model_wrapper
 
 from ..compat import CheckpointError
 from ..models.checks import check_channels
+from ..models.downstream import convert_model_state_dict
 
 __all__ = ['CheckpointFitHook', 'CheckpointMismatchError', 'check_model',
            'checkpoint_fit']
@@ -90,6 +91,8 @@ class CheckpointFitHook(Hook):
         state_dict = checkpoint.get('state_dict', checkpoint)
         if not isinstance(state_dict, Mapping):
             raise CheckpointMismatchError(f'{name} holds no weights')
+        # backbones in the authors' layout (published downstream files)
+        convert_model_state_dict(model, state_dict)
         self._match_form(runner, model, state_dict, name)
         missing, unexpected, mismatched = checkpoint_fit(model, state_dict)
         if not (missing or unexpected or mismatched):

@@ -15,6 +15,13 @@ official detector and timm's ``forward_intermediates`` take their features:
 * ``stages[i]``, i > 0: one block at the previous width and resolution (no
   SE), the stride-2 downsampling block, then ``depths[i]`` blocks.
 
+Taps. ``tap='timm'`` (default) outputs the stages as cut above. The
+official *segmentation* code (THU-MIG/RepViT ``segmentation/``, e.g.
+``out_indices=[3, 7, 21, 24]`` for M1.1) taps one block later at strides
+4-16: the last block of each resolution, i.e. after the first block of the
+next stage. ``tap='last'`` gives those features (same widths and strides);
+the modules, their split into stages and the checkpoint keys do not change.
+
 Re-parameterisation. :meth:`RepViT.switch_to_deploy` folds every Conv+BN into
 one biased conv and each token mixer ``BN(dw3x3-BN(x) + dw1x1(x) + x)`` into a
 single 3x3 depthwise conv; ``deploy=True`` builds that form directly.
@@ -31,6 +38,7 @@ from mmengine.registry import MODELS
 from mmpretrain.models.utils import SELayer, make_divisible
 
 from ..checkpoint import unwrap_state_dict
+from ..downstream import register_conversion_hook
 from ...compat import load_checkpoint_file
 from .base import BaseBackbone
 
@@ -235,7 +243,8 @@ class RepViT(BaseBackbone):
     ``out_channels[i]`` channels (see the module docstring for where the
     stages are cut: where the official detection code and timm's
     ``forward_intermediates`` take features). There is no stride-2 output
-    (index 0): the official networks tap none.
+    (index 0): the official networks tap none. ``tap='last'`` moves the
+    outputs 1-3 one block later (see ``tap``).
 
     Args:
         arch (str): 'm0_9', 'm1_0', 'm1_1', 'm1_5' or 'm2_3' (the official
@@ -245,14 +254,25 @@ class RepViT(BaseBackbone):
         frozen_stages (int): -1 = nothing frozen; 0 = the stem's first
             (stride-2) conv; ``k`` in 1..4 = the whole stem and
             ``stages[0..k-1]`` (``frozen_stages=1`` freezes everything up to
-            the stride-4 output). Frozen parts get ``requires_grad=False``
-            and stay in eval mode (BN statistics fixed).
+            the stride-4 output; with ``tap='last'`` also the block that
+            output comes from, ``stages[k][0]``). Frozen parts get
+            ``requires_grad=False`` and stay in eval mode (BN statistics
+            fixed).
         norm_eval (bool): Keep all BN layers in eval mode while training.
         deploy (bool): Build the re-parameterised (fused) form, which loads
             checkpoints saved after :meth:`switch_to_deploy`.
         drop_path_rate (float): Stochastic depth of the FFN residuals,
             linearly increased over the blocks (official training: 0).
         norm_cfg (dict): Norm of all conv-BN pairs (e.g. SyncBN).
+        tap (str): Where the outputs 1-3 (strides 4, 8, 16) are taken.
+            'timm' (default): at the end of ``stages[0..2]``, where the
+            official detection code (Mask R-CNN ``out_indices`` [2, 6, 20,
+            24] for M1.1) and timm's ``forward_intermediates`` take them.
+            'last': one block later, after the last block of that resolution
+            (``stages[i][0]``, the stride-1 block before the next
+            downsampling), where the official segmentation code (Semantic FPN
+            ``out_indices`` [3, 7, 21, 24] for M1.1) takes them. Output 4 and
+            all widths are the same; so are the modules and checkpoint keys.
         init_cfg (dict | None): ``dict(type='Pretrained', checkpoint=...)``
             loads an official (THU-MIG/RepViT), timm or converted checkpoint
             (see :func:`convert_repvit`); classifier heads are dropped.
@@ -269,6 +289,7 @@ class RepViT(BaseBackbone):
     levels = {0: ('stem.0', ), 1: ('stem.1', 'stages.0'), 2: ('stages.1', ),
               3: ('stages.2', ), 4: ('stages.3', )}
     out_levels = (1, 2, 3, 4)
+    taps = ('timm', 'last')
     kernel_size = 3
     mlp_ratio = 2
     act_cfg = dict(type='GELU')
@@ -282,13 +303,19 @@ class RepViT(BaseBackbone):
                  deploy=False,
                  drop_path_rate=0.,
                  norm_cfg=dict(type='BN'),
+                 tap='timm',
                  init_cfg=None):
         super().__init__(arch, out_indices, frozen_stages, norm_eval,
                          init_cfg)
+        if tap not in self.taps:
+            raise ValueError(
+                f'tap of RepViT must be one of {", ".join(map(repr, self.taps))}'
+                f" ('last' = the official segmentation taps), got {tap!r}")
+        self.tap = tap
         self._build_args = dict(
             arch=self.arch, in_channels=in_channels,
             out_indices=self.out_indices, frozen_stages=frozen_stages,
-            norm_eval=norm_eval, drop_path_rate=drop_path_rate,
+            norm_eval=norm_eval, tap=tap, drop_path_rate=drop_path_rate,
             norm_cfg=norm_cfg)
         setting = self.arch_settings[self.arch]
         widths, depths = setting['widths'], setting['depths']
@@ -319,7 +346,23 @@ class RepViT(BaseBackbone):
                     width, use_se=j % 2 == 0, drop_path_rate=next(dprs),
                     **block_args))
             self.stages.append(nn.Sequential(*blocks))
+        if tap == 'last':
+            self.levels = self._last_block_levels()
+        # whole-model checkpoints in the official layout (the published
+        # Semantic FPN / Mask R-CNN files) convert as they load
+        register_conversion_hook(self)
         self._freeze_stages()
+
+    def _last_block_levels(self):
+        """``levels`` of ``tap='last'``: level ``i`` in 1..3 also runs the
+        first block of ``stages[i]`` (the last block at its resolution), which
+        level ``i + 1`` then does not."""
+        levels = {0: ('stem.0', ), 1: ('stem.1', 'stages.0')}
+        for i in range(1, len(self.stages)):
+            levels[i] += (f'stages.{i}.0', )
+            levels[i + 1] = tuple(f'stages.{i}.{j}'
+                                  for j in range(1, len(self.stages[i])))
+        return levels
 
     def init_weights(self):
         super().init_weights()
