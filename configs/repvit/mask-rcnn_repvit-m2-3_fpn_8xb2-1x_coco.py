@@ -1,0 +1,12 @@
+# Recipe: RepViT's official COCO Mask R-CNN.
+# Mask R-CNN + RepViT-M2.3 + FPN on COCO, 1x: RepViT's official recipe
+# (THU-MIG/RepViT detection/configs/mask_rcnn_repvit_m2_3_fpn_1x_coco.py;
+# published 44.6 box AP / 40.8 mask AP), as the M1.1 config (official taps
+# [6,14,50,54] into `features`); repvit_m2_3_coco.pth loads as it is.
+# Difference: the backbone starts from scratch unless it is given the
+# authors' ImageNet-1k weights (repvit_m2_3_distill_450e.pth, the official
+# init): --cfg-options model.backbone.init_cfg.type=Pretrained
+# model.backbone.init_cfg.checkpoint=URL_OR_PATH
+_base_ = './mask-rcnn_repvit-m1-1_fpn_8xb2-1x_coco.py'
+model = dict(
+    backbone=dict(arch='m2_3'), neck=dict(in_channels=[80, 160, 320, 640]))
