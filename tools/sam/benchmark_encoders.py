@@ -91,6 +91,8 @@ def main(argv=None):
             t = time_once(lambda: models[name](x), args.device)
             if r >= args.warmup:
                 times[name].append(t)
+        print(f'round {r + 1}/{args.warmup + args.repeat} ({args.warmup} '
+              'warm-up)', file=sys.stderr, flush=True)
     refs = [n for n in ('vit_b', 'tinyvit_5m') if n in times]
     rows = []
     for name in names:
