@@ -1,9 +1,8 @@
-"""Bad input gets a clear message: heads that do not fit the backbone, bad
-backbone arguments, checkpoints of another architecture."""
-import os
+"""Bad input gets a clear message before the run: necks and heads that do
+not fit the backbone (channels) or the dataset (classes), config typos (keys,
+hook arguments), options that cannot work together."""
+import argparse
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 from mmengine.config import Config
@@ -11,11 +10,15 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS as SEG_MODELS
 
 import mmlightvit  # noqa: F401
+from mmlightvit.apis.checks import (KNOWN_KEYS, ConfigError, check_hook_args,
+                                    check_num_classes, check_top_level_keys,
+                                    fix_dataloaders, warn_untrained_backbone)
+from mmlightvit.apis.cli import enable_amp, load_config
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import make_toy_ade20k
 from mmlightvit.models.checks import ChannelMismatchError, check_channels
+from helpers import ROOT, run_tool
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs/emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')
 
 
@@ -54,15 +57,12 @@ def test_train_tool_stops_with_the_message(tmp_path):
     root = make_toy_ade20k(str(tmp_path / 'toy'), num_train=2, num_val=1,
                            size=32, seed=0)
     opts = [f'{s}_dataloader.dataset.data_root={root}' for s in ('train', 'val')]
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
-         str(tmp_path / 'w'), '--cfg-options', *opts,
-         'model.decode_head.in_channels=100'],
-        cwd=ROOT, capture_output=True, text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert proc.returncode == 1
-    assert 'error: decode_head.in_channels is 100, but level 3' in proc.stderr
-    assert 'Traceback' not in proc.stderr
+    rc, out = run_tool('tools/train.py', CONFIG, '--work-dir',
+                       str(tmp_path / 'w'), '--cfg-options', *opts,
+                       'model.decode_head.in_channels=100')
+    assert rc == 1
+    assert 'error: decode_head.in_channels is 100, but level 3' in out
+    assert 'Traceback' not in out
 
 
 # ------------------------------------------- channels: SSDLite neck, cls head
@@ -113,12 +113,6 @@ def test_ssdlite_neck_and_cls_head_mismatch(config, scope, change, message):
 
 
 # ------------------------------------------------------------ config checks
-
-from mmlightvit.apis.checks import (ConfigError, KNOWN_KEYS,  # noqa: E402
-                                    check_hook_args, check_num_classes,
-                                    check_top_level_keys, fix_dataloaders,
-                                    warn_untrained_backbone)
-from mmlightvit.apis.cli import enable_amp, load_config  # noqa: E402
 
 TOY = osp.join(ROOT, 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-'
                '128x128.py')
@@ -191,7 +185,6 @@ def toy_root(tmp_path_factory):
 
 
 def args_for(config, opts, **kw):
-    import argparse
     return argparse.Namespace(config=config, cfg_options=opts,
                               launcher='none', work_dir=None, **kw)
 
@@ -262,14 +255,11 @@ def test_amp_without_cuda_is_one_line(monkeypatch):
 
 def test_train_tool_stops_on_a_hook_typo(tmp_path, toy_root):
     opts = [f'{k}={v}' for k, v in seg_options(toy_root).items()]
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', TOY, '--work-dir',
-         str(tmp_path / 'w'), '--cfg-options', *opts,
-         'default_hooks.checkpoint.intreval=5'],
-        cwd=ROOT, capture_output=True, text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines()[-1] == (
+    rc, out = run_tool('tools/train.py', TOY, '--work-dir',
+                       str(tmp_path / 'w'), '--cfg-options', *opts,
+                       'default_hooks.checkpoint.intreval=5')
+    assert rc == 1
+    assert out.strip().splitlines()[-1] == (
         "error: default_hooks.checkpoint: CheckpointHook has no argument "
         "'intreval'; did you mean 'interval'?")
-    assert 'Traceback' not in proc.stderr
+    assert 'Traceback' not in out

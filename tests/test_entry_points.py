@@ -18,7 +18,8 @@ pytestmark = pytest.mark.usefixtures('single_thread')
 SEG_CONFIG = osp.join(
     ROOT, 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py')
 DET_CONFIG = osp.join(
-    ROOT, 'configs/mobilevit/ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py')
+    ROOT, 'configs/mobilevit/'
+    'ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py')
 
 
 @pytest.fixture(scope='module')

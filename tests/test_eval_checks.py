@@ -30,7 +30,8 @@ pytestmark = pytest.mark.usefixtures('single_thread')
 SEG_CONFIG = osp.join(
     ROOT, 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py')
 DET_CONFIG = osp.join(
-    ROOT, 'configs/mobilevit/ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py')
+    ROOT, 'configs/mobilevit/'
+    'ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py')
 
 
 def options(data_root, coco=False):
@@ -241,7 +242,8 @@ def test_deploy_form_checkpoint(seg, tmp_path, testing):
     assert any('switched backbone of the model to deploy form' in m
                for m in messages.messages)
     loaded = runner.model.state_dict()
-    assert all(torch.equal(loaded[k], v) for k, v in model.state_dict().items())
+    assert all(torch.equal(loaded[k], v)
+               for k, v in model.state_dict().items())
 
 
 @pytest.mark.slow
@@ -384,8 +386,8 @@ def test_coco_classes_must_match_the_dataset(coco, tmp_path):
             json.dump(data, f)
     with pytest.raises(ValueError) as e:
         build_runner(DET_CONFIG, options(coco, True), tmp_path / 'w')
-    assert "none of its 3 categories ['gnome', 'lamp', 'drum'] is a class of " \
-        'test_dataloader.dataset (80 classes' in str(e.value)
+    assert ("none of its 3 categories ['gnome', 'lamp', 'drum'] is a class "
+            'of test_dataloader.dataset (80 classes') in str(e.value)
     assert "metainfo=dict(classes=('gnome', 'lamp', 'drum'))" in str(e.value)
     assert 'num_classes=3' in str(e.value)
 
