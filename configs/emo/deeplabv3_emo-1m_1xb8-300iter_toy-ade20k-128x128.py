@@ -1,4 +1,5 @@
-# CPU demo (a few minutes on 2 cores): the real DeepLabv3 + EMO-1M model of
+# CPU demo, trained from scratch (backbone init_cfg=None: nothing downloads).
+# A few minutes on 2 cores: the real DeepLabv3 + EMO-1M model of
 # deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py (same backbone, heads and 150
 # classes), trained from scratch for 300 iterations on the procedural toy
 # ADE20K made by
@@ -12,7 +13,8 @@ crop_size = (128, 128)
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,
-    backbone=dict(arch='1M', window_size=7, drop_path_rate=0.04036),
+    backbone=dict(
+        arch='1M', window_size=7, drop_path_rate=0.04036, init_cfg=None),
     decode_head=dict(in_channels=168),
     auxiliary_head=dict(in_channels=80))
 

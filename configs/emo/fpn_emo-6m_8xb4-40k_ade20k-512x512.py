@@ -4,10 +4,9 @@
 # lr 2e-4, weight decay 1e-4, poly, 40k iterations, 8 GPUs x 4 images; neck and
 # head of _base_/models/fpn_repvit.py), with the EMO backbone as in EMO's
 # DeepLabv3/PSPNet (window 16, drop path 0.05, trainable BN). EMO-6M has no
-# official dense setting at all: window and drop path of EMO-5M. To start from
-# ImageNet-1k EMO-6M weights, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/EMO_6M/net.pth
+# official dense setting at all: window and drop path of EMO-5M. The backbone
+# starts from the authors' ImageNet-1k EMO-6M weights (EMO_6M/net.pth, by URL);
+# from scratch: --cfg-options model.backbone.init_cfg=None.
 _base_ = './fpn_emo-5m_8xb4-40k_ade20k-512x512.py'
 model = dict(
     backbone=dict(arch='6M'),

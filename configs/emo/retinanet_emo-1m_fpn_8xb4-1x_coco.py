@@ -2,8 +2,9 @@
 # RetinaNet + EMO-1M on COCO 2017, 1x schedule on 8 GPUs x 4 images: EMO's
 # official recipe (EMO README: 34.4 AP, 10.4M parameters; attention window 7,
 # drop path 0.04036), FPN on the last three stages (the same network as the
-# official stages 1-4 with start_level=1). Pretrained backbone: as in the
-# EMO-5M config's comment, with checkpoints/EMO_1M/net.pth.
+# official stages 1-4 with start_level=1). The backbone starts from the
+# authors' ImageNet-1k EMO-1M weights (EMO_1M/net.pth, by URL); from scratch:
+# --cfg-options model.backbone.init_cfg=None.
 _base_ = './retinanet_emo-5m_fpn_8xb4-1x_coco.py'
 model = dict(
     backbone=dict(arch='1M', window_size=7, drop_path_rate=0.04036),

@@ -4,10 +4,8 @@
 # the backbone's last three stages. The official config takes stages 1-4 with
 # FPN start_level=1, so its FPN ignores stage 1: the same network and
 # parameter count as here (see _base_/models/retinanet_emo.py). The backbone
-# starts from scratch here; to start from ImageNet-1k EMO-5M weights as the
-# paper does, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/EMO_5M/net.pth
+# starts from the authors' ImageNet-1k EMO-5M weights (EMO_5M/net.pth, by URL);
+# from scratch: --cfg-options model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/retinanet_emo.py', '../_base_/datasets/coco_detection.py',
     '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime_det.py'

@@ -1,10 +1,9 @@
 # Recipe: EMO's official SSDLite.
 # SSDLite + EMO-5M on COCO 2017 at 320x320, 120 epochs (of the 5x repeated
 # training set) on 8 GPUs x 24 images: EMO's official recipe (EMO README:
-# 27.9 AP, 6.0M parameters). The backbone starts from scratch here; to start
-# from ImageNet-1k EMO-5M weights as the paper does, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/EMO_5M/net.pth
+# 27.9 AP, 6.0M parameters). The backbone starts from the authors' ImageNet-1k
+# EMO-5M weights (EMO_5M/net.pth, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/ssdlite_emo.py',
     '../_base_/datasets/coco_detection_ssdlite-320x320.py',

@@ -5,11 +5,11 @@
 # x 4 images). The backbone is MobileViT-S with ExMobileViT-640's ExShortcuts
 # appended as context to layer5 (ex_context=True: 320 channels at stride 32,
 # see _base_/models/deeplabv3_exmobilevit.py). No ExMobileViT weights are
-# public: start from an ExMobileViT classifier trained here (its
-# head.ex_shortcuts fill the ExShortcuts) or from ImageNet-1k MobileViT-S
-# weights (all but the ExShortcuts), e.g.
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+# public: the backbone starts from the authors' ImageNet-1k MobileViT-S weights
+# (mobilevit_s.pt, by URL; all but the ExShortcuts) or, with --cfg-options
+# model.backbone.init_cfg.checkpoint=PATH, from an ExMobileViT classifier
+# trained here (its head.ex_shortcuts fill the ExShortcuts); from scratch:
+# --cfg-options model.backbone.init_cfg=None.
 _base_ = './deeplabv3_exmobilevit-928_8xb4-80k_ade20k-512x512.py'
 model = dict(
     backbone=dict(arch='640'),

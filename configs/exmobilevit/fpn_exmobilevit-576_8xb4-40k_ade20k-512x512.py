@@ -5,12 +5,12 @@
 # iterations, 8 GPUs x 4 images), as the MobileViT-S config. The backbone is
 # MobileViT-S with ExMobileViT-576's ExShortcuts appended as context to layer5
 # (ex_context=True: 256 channels at stride 32, see
-# _base_/models/fpn_exmobilevit.py). No ExMobileViT weights are public: start
-# from an ExMobileViT classifier trained here (its head.ex_shortcuts fill the
-# ExShortcuts) or from ImageNet-1k MobileViT-S weights (all but the
-# ExShortcuts), e.g.
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+# _base_/models/fpn_exmobilevit.py). No ExMobileViT weights are public: the
+# backbone starts from the authors' ImageNet-1k MobileViT-S weights
+# (mobilevit_s.pt, by URL; all but the ExShortcuts) or, with --cfg-options
+# model.backbone.init_cfg.checkpoint=PATH, from an ExMobileViT classifier
+# trained here (its head.ex_shortcuts fill the ExShortcuts); from scratch:
+# --cfg-options model.backbone.init_cfg=None.
 _base_ = './fpn_exmobilevit-928_8xb4-40k_ade20k-512x512.py'
 model = dict(
     backbone=dict(arch='576'),

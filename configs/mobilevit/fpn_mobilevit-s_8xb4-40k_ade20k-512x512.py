@@ -2,10 +2,9 @@
 # Semantic FPN + MobileViT-S on ADE20K, 512x512 crops. MobileViT publishes no
 # ADE20K recipe: this is the closest published Semantic FPN one, RepViT's
 # (schedule_40k.py: AdamW lr 2e-4, weight decay 1e-4, poly, 40k iterations, 8
-# GPUs x 4 images), with trainable backbone BN. To start from ImageNet-1k
-# MobileViT-S weights (ml-cvnets or timm), add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+# GPUs x 4 images), with trainable backbone BN. The backbone starts from the
+# authors' ImageNet-1k MobileViT-S weights (mobilevit_s.pt, by URL); from
+# scratch: --cfg-options model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/fpn_mobilevit.py',
     '../_base_/datasets/ade20k.py',

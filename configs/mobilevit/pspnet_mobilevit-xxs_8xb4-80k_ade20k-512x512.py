@@ -2,10 +2,10 @@
 # PSPNet + MobileViT-XXS on ADE20K, 512x512 crops. MobileViT's paper trains
 # DeepLabv3 on PASCAL VOC only; on ADE20K this uses EMO's recipe
 # (schedule_80k.py: AdamW lr 1.2e-4, weight decay 0.01 except norms, poly, 80k
-# iterations, 8 GPUs x 4 images; heads of _base_/models/pspnet_emo.py). To
-# start from ImageNet-1k MobileViT-XXS weights (ml-cvnets or timm), add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_xxs.pt
+# iterations, 8 GPUs x 4 images; heads of _base_/models/pspnet_emo.py). The
+# backbone starts from the authors' ImageNet-1k MobileViT-XXS weights
+# (mobilevit_xxs.pt, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = './pspnet_mobilevit-s_8xb4-80k_ade20k-512x512.py'
 model = dict(
     backbone=dict(arch='xxs'),

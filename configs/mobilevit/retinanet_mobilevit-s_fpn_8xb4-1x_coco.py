@@ -2,9 +2,9 @@
 # RetinaNet + MobileViT-S on COCO 2017, 1x schedule on 8 GPUs x 4 images.
 # MobileViT published no RetinaNet: this is EMO's RetinaNet recipe, the
 # closest published one (see _base_/models/retinanet_mobilevit.py), FPN on
-# the last three stages. The backbone starts from scratch here; to start from ImageNet-1k weights, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+# the last three stages. The backbone starts from the authors' ImageNet-1k
+# MobileViT-S weights (mobilevit_s.pt, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/retinanet_mobilevit.py',
     '../_base_/datasets/coco_detection.py',

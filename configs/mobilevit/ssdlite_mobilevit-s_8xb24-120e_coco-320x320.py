@@ -4,9 +4,9 @@
 # (see _base_/models/ssdlite_mobilevit.py). The MobileViT paper's SSDLite-320
 # (27.7 AP, 5.7M parameters) is ml-cvnets' own SSD head and training, not
 # available in mmdet; EMO's recipe is the closest published one for this
-# detector. The backbone starts from scratch here; to start from ImageNet-1k weights, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/mobilevit_s.pt
+# detector. The backbone starts from the authors' ImageNet-1k MobileViT-S
+# weights (mobilevit_s.pt, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/ssdlite_mobilevit.py',
     '../_base_/datasets/coco_detection_ssdlite-320x320.py',

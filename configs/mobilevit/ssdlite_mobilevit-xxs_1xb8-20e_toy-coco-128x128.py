@@ -1,4 +1,4 @@
-# Recipe: CPU demo, the real SSDLite + MobileViT-XXS on toy COCO 128x128.
+# Recipe: CPU demo, SSDLite + MobileViT-XXS from scratch on toy COCO 128x128.
 # CPU demo (about a minute on one core): the real SSDLite + MobileViT-XXS
 # model of ssdlite_mobilevit-xxs_8xb24-120e_coco-320x320.py (same backbone,
 # neck, head and 80 classes) trained from scratch for 20 epochs of 8
@@ -17,7 +17,7 @@ _base_ = [
     '../_base_/default_runtime_det.py'
 ]
 model = dict(
-    backbone=dict(arch='xxs', norm_eval=False),
+    backbone=dict(arch='xxs', norm_eval=False, init_cfg=None),
     neck=dict(in_channels=(64, 80), out_channels=(64, 80, 512, 256, 256, 128)),
     bbox_head=dict(
         in_channels=(64, 80, 512, 256, 256, 128),

@@ -2,8 +2,9 @@
 # SSDLite + MobileViT-XXS on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py
 # (EMO's mmdet SSDLite recipe; the MobileViT paper's SSDLite-320, 18.5 AP, 1.7M
-# parameters, is ml-cvnets' own detector). Pretrained backbone: as there,
-# with checkpoints/mobilevit_xxs.pt.
+# parameters, is ml-cvnets' own detector). The backbone starts from the
+# authors' ImageNet-1k MobileViT-XXS weights (mobilevit_xxs.pt, by URL); from
+# scratch: --cfg-options model.backbone.init_cfg=None.
 _base_ = './ssdlite_mobilevit-s_8xb24-120e_coco-320x320.py'
 model = dict(
     backbone=dict(arch='xxs'),

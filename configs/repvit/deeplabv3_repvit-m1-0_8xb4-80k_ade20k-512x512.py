@@ -2,10 +2,10 @@
 # DeepLabv3 + RepViT-M1.0 on ADE20K, 512x512 crops. RepViT publishes no
 # DeepLabv3 recipe: this is the closest published one, EMO's (schedule_80k.py:
 # AdamW lr 1.2e-4, weight decay 0.01 except norms, poly, 80k iterations, 8 GPUs
-# x 4 images; heads of _base_/models/deeplabv3_emo.py). To start from
-# ImageNet-1k RepViT-M1.0 weights (official, timm or converted), add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/repvit_m1_0_distill_300e.pth
+# x 4 images; heads of _base_/models/deeplabv3_emo.py). The backbone starts
+# from the authors' ImageNet-1k RepViT-M1.0 weights
+# (repvit_m1_0_distill_300e.pth, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = './deeplabv3_repvit-m1-1_8xb4-80k_ade20k-512x512.py'
 model = dict(
     backbone=dict(arch='m1_0'),

@@ -3,9 +3,9 @@
 # RepViT published no RetinaNet: this is EMO's RetinaNet recipe, the closest
 # published one (see _base_/models/retinanet_repvit.py; AdamW lr 2e-4, weight
 # decay 0.05 as RepViT's own Mask R-CNN 1x), FPN on the last three stages.
-# The backbone starts from scratch here; to start from ImageNet-1k weights, add
-#   --cfg-options model.backbone.init_cfg.type=Pretrained \
-#       model.backbone.init_cfg.checkpoint=checkpoints/repvit_m1_1_distill_300e.pth
+# The backbone starts from the authors' ImageNet-1k RepViT-M1.1 weights
+# (repvit_m1_1_distill_300e.pth, by URL); from scratch: --cfg-options
+# model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/retinanet_repvit.py',
     '../_base_/datasets/coco_detection.py',

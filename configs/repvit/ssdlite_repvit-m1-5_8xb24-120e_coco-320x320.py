@@ -1,8 +1,9 @@
 # Recipe: EMO's SSDLite (none published for RepViT).
 # SSDLite + RepViT-M1.5 on COCO 2017 at 320x320, 120 epochs on 8 GPUs x 24
 # images: the recipe of ssdlite_repvit-m1-1_8xb24-120e_coco-320x320.py
-# (EMO's SSDLite recipe; RepViT published no SSDLite). Pretrained backbone:
-# as there, with checkpoints/repvit_m1_5_distill_300e.pth.
+# (EMO's SSDLite recipe; RepViT published no SSDLite). The backbone starts from
+# the authors' ImageNet-1k RepViT-M1.5 weights (repvit_m1_5_distill_300e.pth,
+# by URL); from scratch: --cfg-options model.backbone.init_cfg=None.
 _base_ = './ssdlite_repvit-m1-1_8xb24-120e_coco-320x320.py'
 model = dict(
     backbone=dict(arch='m1_5'),

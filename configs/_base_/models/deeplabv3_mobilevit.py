@@ -12,6 +12,12 @@ model = dict(
         _delete_=True,
         type='MobileViTBackbone',
         arch='s',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://docs-assets.developer.apple.com/ml-research/'
+            'models/cvnets/classification/mobilevit_{arch}.pt'),
         out_indices=(1, 2, 3, 4),
         frozen_stages=-1,
         norm_eval=False,

@@ -6,5 +6,14 @@
 # ExMobileViT-928 by default; the leaf configs set the arch and neck inputs.
 _base_ = './fpn_mobilevit.py'
 model = dict(
-    backbone=dict(type='ExMobileViT', arch='928', ex_context=True),
+    backbone=dict(
+        type='ExMobileViT',
+        arch='928',
+        ex_context=True,
+        # no ExMobileViT weights are published: MobileViT-S's ImageNet-1k
+        # weights (all but the ExShortcuts fit), by URL
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://docs-assets.developer.apple.com/'
+            'ml-research/models/cvnets/classification/mobilevit_s.pt')),
     neck=dict(in_channels=[64, 96, 128, 448]))

@@ -8,5 +8,14 @@
 # and the decode head input.
 _base_ = './pspnet_mobilevit.py'
 model = dict(
-    backbone=dict(type='ExMobileViT', arch='928', ex_context=True),
+    backbone=dict(
+        type='ExMobileViT',
+        arch='928',
+        ex_context=True,
+        # no ExMobileViT weights are published: MobileViT-S's ImageNet-1k
+        # weights (all but the ExShortcuts fit), by URL
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://docs-assets.developer.apple.com/'
+            'ml-research/models/cvnets/classification/mobilevit_s.pt')),
     decode_head=dict(in_channels=448))

@@ -8,12 +8,9 @@
 # training (RGB, ImageNet mean/std).
 #
 # This file is the one place of the EMO backbone of the RTMDet and YOLOX
-# configs (yolox_emo.py takes it from here): its ImageNet initialisation
-# goes into init_cfg below, e.g.
-#   init_cfg=dict(type='Pretrained', checkpoint='checkpoints/EMO_5M/net.pth')
-# (for now every config starts from scratch, as the other detection
-# configs). EMO-5M by default; the leaf configs set the arch and the PAFPN
-# inputs (out_channels[2..4]).
+# configs (yolox_emo.py takes it from here): its ImageNet initialisation, the
+# authors' checkpoint by URL, is the init_cfg below. EMO-5M by default; the
+# leaf configs set the arch and the PAFPN inputs (out_channels[2..4]).
 _base_ = './rtmdet_tiny.py'
 model = dict(
     data_preprocessor=dict(
@@ -24,11 +21,16 @@ model = dict(
         _delete_=True,
         type='EMO',
         arch='5M',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://github.com/zhangzjn/EMO/raw/main/resources/'
+            'EMO_{arch}/net.pth'),
         out_indices=(2, 3, 4),
         frozen_stages=-1,
         norm_eval=False,
         window_size=10,
         drop_path_rate=0.05,
-        norm_cfg=dict(type='SyncBN', eps=1e-6),
-        init_cfg=None),
+        norm_cfg=dict(type='SyncBN', eps=1e-6)),
     neck=dict(in_channels=[72, 160, 288]))

@@ -6,13 +6,11 @@
 # depth (as the official MobileViTs). Inputs as MobileViT's ImageNet
 # training (ml-cvnets): RGB scaled to [0, 1], no mean/std.
 #
-# This file is the one place of the MobileViT backbone of the RTMDet and
-# YOLOX configs (yolox_mobilevit.py takes it from here): its ImageNet
-# initialisation goes into init_cfg below, e.g.
-#   init_cfg=dict(type='Pretrained', checkpoint='checkpoints/mobilevit_s.pt')
-# (for now every config starts from scratch, as the other detection
-# configs). MobileViT-S by default; the leaf configs set the arch and the
-# PAFPN inputs (out_channels[2..4]).
+# This file is the one place of the MobileViT backbone of the RTMDet and YOLOX
+# configs (yolox_mobilevit.py takes it from here): its ImageNet initialisation,
+# the authors' checkpoint by URL, is the init_cfg below. MobileViT-S by
+# default; the leaf configs set the arch and the PAFPN inputs
+# (out_channels[2..4]).
 _base_ = './rtmdet_tiny.py'
 model = dict(
     data_preprocessor=dict(
@@ -21,10 +19,15 @@ model = dict(
         _delete_=True,
         type='MobileViTBackbone',
         arch='s',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://docs-assets.developer.apple.com/ml-research/'
+            'models/cvnets/classification/mobilevit_{arch}.pt'),
         out_indices=(2, 3, 4),
         frozen_stages=-1,
         norm_eval=False,
         drop_path_rate=0.,
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=None),
+        norm_cfg=dict(type='SyncBN', requires_grad=True)),
     neck=dict(in_channels=[96, 128, 160]))

@@ -5,12 +5,10 @@
 # normalised as RepViT's ImageNet training (RGB, ImageNet mean/std).
 #
 # This file is the one place of the RepViT backbone of the RTMDet and YOLOX
-# configs (yolox_repvit.py takes it from here): its ImageNet initialisation
-# goes into init_cfg below, e.g.
-#   init_cfg=dict(type='Pretrained', checkpoint='checkpoints/repvit_m1_1_distill_300e.pth')
-# (for now every config starts from scratch, as the other detection
-# configs). RepViT-M1.1 by default; the leaf configs set the arch and the
-# PAFPN inputs (out_channels[2..4]).
+# configs (yolox_repvit.py takes it from here): its ImageNet initialisation,
+# the authors' checkpoint by URL, is the init_cfg below. RepViT-M1.1 by
+# default; the leaf configs set the arch and the PAFPN inputs
+# (out_channels[2..4]).
 _base_ = './rtmdet_tiny.py'
 model = dict(
     data_preprocessor=dict(
@@ -21,10 +19,15 @@ model = dict(
         _delete_=True,
         type='RepViT',
         arch='m1_1',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://github.com/THU-MIG/RepViT/releases/download/'
+            'v1.0/repvit_{arch}_distill_300e.pth'),
         out_indices=(2, 3, 4),
         frozen_stages=-1,
         norm_eval=False,
         drop_path_rate=0.,
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        init_cfg=None),
+        norm_cfg=dict(type='SyncBN', requires_grad=True)),
     neck=dict(in_channels=[128, 256, 512]))

@@ -18,6 +18,12 @@ model = dict(
     backbone=dict(
         type='EMO',
         arch='5M',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://github.com/zhangzjn/EMO/raw/main/resources/'
+            'EMO_{arch}/net.pth'),
         out_indices=(3, 4),
         frozen_stages=-1,
         norm_eval=True,

@@ -7,7 +7,16 @@
 # leaf configs set the arch and the neck/head widths.
 _base_ = './ssdlite_mobilevit.py'
 model = dict(
-    backbone=dict(type='ExMobileViT', arch='928', ex_context=True),
+    backbone=dict(
+        type='ExMobileViT',
+        arch='928',
+        ex_context=True,
+        # no ExMobileViT weights are published: MobileViT-S's ImageNet-1k
+        # weights (all but the ExShortcuts fit), by URL
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://docs-assets.developer.apple.com/'
+            'ml-research/models/cvnets/classification/mobilevit_s.pt')),
     neck=dict(
         in_channels=(128, 448), out_channels=(128, 448, 512, 256, 256, 128)),
     bbox_head=dict(in_channels=(128, 448, 512, 256, 256, 128)))
