@@ -9,10 +9,9 @@
 # 1333x800 resize, flip. The published repvit_m1_1_coco.pth (mmdet 2.x) loads
 # as it is:
 #   python tools/test.py THIS_CONFIG repvit_m1_1_coco.pth
-# Difference: the backbone starts from scratch unless it is given the
-# authors' ImageNet-1k weights (repvit_m1_1_distill_300e.pth, the official
-# init): --cfg-options model.backbone.init_cfg.type=Pretrained
-# model.backbone.init_cfg.checkpoint=URL_OR_PATH
+# The backbone starts from the authors' ImageNet-1k RepViT-M1.1 weights
+# (repvit_m1_1_distill_300e.pth, by URL, the official init); from scratch:
+# --cfg-options model.backbone.init_cfg=None.
 _base_ = [
     '../_base_/models/mask-rcnn_repvit_fpn.py',
     '../_base_/datasets/coco_instance.py',

@@ -24,6 +24,12 @@ model = dict(
     backbone=dict(
         type='RepViT',
         arch='m1_1',
+        # the authors' ImageNet-1k weights of the arch ({arch}), by URL,
+        # kept in the torch hub cache; from scratch: init_cfg=None
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://github.com/THU-MIG/RepViT/releases/download/'
+            'v1.0/repvit_{arch}_distill_300e.pth'),
         out_indices=(1, 2, 3, 4),
         tap='timm',
         frozen_stages=-1,
