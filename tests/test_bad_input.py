@@ -126,7 +126,7 @@ def toy_cfg(**changes):
 
 def test_top_level_typo_is_reported_with_the_closest_key(log_messages):
     cfg = toy_cfg(trian_cfg=dict(max_iters=2), my_crop=(64, 64),
-                  val_pipeline=[])
+                  val_pipeline=[], train_pipeline_stage2=[])
     assert check_top_level_keys(cfg) == [('trian_cfg', 'train_cfg')]
     assert "config key 'trian_cfg' is not read by anything: did you mean " \
         "'train_cfg'?" in log_messages
@@ -140,6 +140,7 @@ def test_top_level_typo_is_reported_with_the_closest_key(log_messages):
     'mobilevit/ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py',
     'exmobilevit/exmobilevit-576_8xb128_in1k.py',
     'repvit/repvit-m1-1_8xb256_in1k.py',
+    'repvit/rtmdet_tiny_repvit-m0-9_8xb32-300e_coco.py',
 ])
 def test_project_configs_pass_the_config_checks(rel):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', rel))

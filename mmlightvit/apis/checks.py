@@ -2,7 +2,8 @@
 
 * A top-level key that no one reads but that is a near miss of one that is
   read (``trian_cfg``): a warning naming the closest valid key. Variables a
-  config defines for itself (``crop_size``, ``my_lr``) are left alone.
+  config defines for itself (``crop_size``, ``my_lr``, ``train_pipeline_s``)
+  are left alone.
 * A hook argument its class does not take (``checkpoint.intreval``): an
   error naming the closest valid argument (mmengine's ``CheckpointHook``
   takes ``**kwargs`` and fails only at its first save).
@@ -48,13 +49,19 @@ def _closest(word, candidates, cutoff=0.75):
     return match[0] if match else None
 
 
+def _extends(key, known):
+    """``train_pipeline_s``, ``my_train_cfg``: a name of its own built on a
+    known one, not a typo."""
+    return key.startswith(known + '_') or key.endswith('_' + known)
+
+
 def check_top_level_keys(cfg):
     """Warn about each unknown top-level key that is a near miss of a known
-    one; return the ``(key, closest)`` pairs."""
+    one (not an extension of it); return the ``(key, closest)`` pairs."""
     found = []
     for key in cfg.keys():
         close = None if key in KNOWN_KEYS else _closest(key, KNOWN_KEYS, 0.8)
-        if close is not None:
+        if close is not None and not _extends(key, close):
             found.append((key, close))
             print_log(f'config key {key!r} is not read by anything: did you '
                       f'mean {close!r}?', logger='current',
