@@ -6,13 +6,13 @@ CPU cost: one 1024x1024 forward of the M2.3 encoder (~3-5 s), everything
 else at 256x320 or on small models.
 """
 import json
-import math
 import os.path as osp
 
 import numpy as np
 import pytest
 import torch
 from helpers import ROOT
+from official_data import draw_weights, official_input
 from segment_anything import SamAutomaticMaskGenerator, SamPredictor
 from segment_anything.modeling import Sam
 
@@ -25,30 +25,6 @@ from mmlightvit.sam.build import PIXEL_MEAN, PIXEL_STD
 pytestmark = pytest.mark.usefixtures('single_thread')
 
 DATA = osp.join(ROOT, 'tests', 'data', 'repvit_sam_official')
-
-
-def draw_weights(layout, seed=0):
-    """The fixture README's rule: one generator walks the layout in order."""
-    g = torch.Generator().manual_seed(seed)
-    state_dict = {}
-    for key, shape, dtype in layout:
-        if dtype != 'float32':
-            value = torch.zeros(shape, dtype=getattr(torch, dtype))
-        elif len(shape) >= 2:
-            value = torch.randn(shape, generator=g) / math.sqrt(
-                math.prod(shape[1:]))
-        elif key.endswith('running_var'):
-            value = torch.rand(shape, generator=g) + 0.5
-        elif key.endswith('.weight'):
-            value = 1 + 0.1 * torch.randn(shape, generator=g)
-        else:
-            value = 0.1 * torch.randn(shape, generator=g)
-        state_dict[key] = value
-    return state_dict
-
-
-def official_input(h, w):
-    return torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(1))
 
 
 def assert_close_rel(actual, expected, rtol=1e-4):
@@ -136,14 +112,14 @@ def test_encoder_only_checkpoint_is_refused(tmp_path):
 def test_embedding_256x320_matches_official(official, repvit_sam):
     _, cases, outputs = official
     with torch.no_grad():
-        emb = repvit_sam.image_encoder(official_input(256, 320))
+        emb = repvit_sam.image_encoder(official_input((256, 320)))
     assert list(emb.shape) == cases['arrays']['embedding_256x320']
     assert_close_rel(emb, outputs['embedding_256x320'])
 
 
 def test_deploy_gives_the_same_embedding(official, published_file):
     sam = build_sam('repvit', checkpoint=published_file)
-    x = official_input(256, 320)
+    x = official_input((256, 320))
     sam.image_encoder.switch_to_deploy()
     assert not any('token_mixer.conv1' in k for k in sam.state_dict())
     with torch.no_grad():
@@ -159,7 +135,7 @@ def test_predictor_1024_matches_official(official, repvit_sam):
     mean = torch.tensor(PIXEL_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(PIXEL_STD).view(1, 3, 1, 1)
     predictor = SamPredictor(repvit_sam)
-    predictor.set_torch_image(official_input(1024, 1024) * std + mean,
+    predictor.set_torch_image(official_input((1024, 1024)) * std + mean,
                               (1024, 1024))
     assert_close_rel(predictor.features.mean((2, 3)),
                      outputs['embedding_1024_mean'])
