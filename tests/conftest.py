@@ -2,6 +2,7 @@ import copy
 import logging
 import os.path as osp
 import sys
+from urllib.parse import urlparse
 
 import pytest
 import torch
@@ -29,6 +30,22 @@ def _keep_default_scope():
 _isolate_test = pytest.fixture(autouse=True)(_keep_default_scope)
 _isolate_module = pytest.fixture(autouse=True, scope='module')(
     _keep_default_scope)
+
+
+@pytest.fixture(autouse=True)
+def _no_downloads(monkeypatch):
+    """Tests run offline: a download from anywhere but 127.0.0.1/localhost
+    through torch hub's downloader (what URL checkpoints use) fails the
+    test, naming the URL (configs start from the authors' weights by URL:
+    tests set ``init_cfg=None`` or place the file in a temporary hub)."""
+    download = torch.hub.download_url_to_file
+
+    def local_only(url, *args, **kwargs):
+        if urlparse(url).hostname not in ('127.0.0.1', 'localhost'):
+            raise AssertionError(f'a test tried to download {url}')
+        return download(url, *args, **kwargs)
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', local_only)
 
 
 @pytest.fixture(scope='module')

@@ -701,7 +701,8 @@ def test_hostile_url_refused_by_every_training_entry(toy_ade, tmp_path,
         '--resume URL': ['--resume', URL],
         'last_checkpoint': ['--resume'],
         'load_from': ['--cfg-options', f'load_from={URL}'],
-        'init_cfg': ['--cfg-options',
+        'init_cfg': ['--cfg-options',  # the toy config has init_cfg=None
+                     'model.backbone.init_cfg._delete_=True',
                      'model.backbone.init_cfg.type=Pretrained',
                      f'model.backbone.init_cfg.checkpoint={URL}'],
     }[entry]

@@ -292,7 +292,8 @@ def test_seg_config_matches_its_name(rel):
         assert name['data'] == 'ade20k' and crop == (512, 512)
         assert cfg.train_dataloader.dataset.data_root == (
             'data/ade/ADEChallengeData2016')
-        assert 'init_cfg' not in model.backbone  # no weights by default
+        # the authors' ImageNet-1k weights by default
+        assert model.backbone.init_cfg.type == 'Pretrained'
     if family != 'emo' or name['algo'] == 'fpn':  # the new configs
         assert _first_line(rel).startswith('# Recipe: ')
 
@@ -312,7 +313,9 @@ def test_emo_recipe(head, arch, window, drop_path, in_channels):
     assert backbone.drop_path_rate == drop_path
     assert backbone.out_indices == (1, 2, 3, 4)
     assert backbone.norm_cfg == dict(type='SyncBN', eps=1e-6)
-    assert 'init_cfg' not in backbone  # no pretrained weights by default
+    assert backbone.init_cfg == dict(  # the authors' ImageNet-1k weights
+        type='Pretrained', checkpoint='https://github.com/zhangzjn/EMO/raw/'
+        'main/resources/EMO_{arch}/net.pth')
     assert (cfg.model.auxiliary_head.in_channels,
             cfg.model.decode_head.in_channels) == in_channels
     assert cfg.model.data_preprocessor.size == (512, 512)
@@ -417,14 +420,16 @@ def test_headline_config_is_deeplabv3_emo_5m():
 
 
 def test_pretrained_cfg_option_from_config_comment():
-    # The configs' first comment says how to start from ImageNet weights.
+    # The configs' first comment says how to pass a local copy of the
+    # ImageNet weights, and how to train from scratch.
     cfg = load('emo/deeplabv3_emo-5m_8xb4-80k_ade20k-512x512.py')
     cfg.merge_from_dict({
-        'model.backbone.init_cfg.type': 'Pretrained',
         'model.backbone.init_cfg.checkpoint': 'checkpoints/EMO_5M/net.pth',
     })
     assert cfg.model.backbone.init_cfg == dict(
         type='Pretrained', checkpoint='checkpoints/EMO_5M/net.pth')
+    cfg.merge_from_dict({'model.backbone.init_cfg': None})
+    assert cfg.model.backbone.init_cfg is None
 
 
 def test_toy_config_is_the_real_model_on_toy_data():
@@ -433,6 +438,8 @@ def test_toy_config_is_the_real_model_on_toy_data():
     toy_model, real_model = toy.model.to_dict(), real.model.to_dict()
     assert toy_model['data_preprocessor'].pop('size') == (128, 128)
     real_model['data_preprocessor'].pop('size')
+    assert toy_model['backbone'].pop('init_cfg') is None  # from scratch
+    assert real_model['backbone'].pop('init_cfg')['type'] == 'Pretrained'
     assert toy_model == real_model
     assert toy.train_dataloader.dataset.type == 'ADE20KDataset'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -374,6 +374,7 @@ def test_trains_a_few_iterations(family, detector, toy_batches):
     frozen ones, and give finite losses; then it predicts."""
     from mmengine.optim import build_optim_wrapper
     cfg = load(detector(family, SMALL[family]))
+    cfg.model.backbone.init_cfg = None  # offline: no ImageNet weights
     torch.manual_seed(0)
     model = build_detector(cfg)
     model.init_weights()
