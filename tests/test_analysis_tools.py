@@ -367,8 +367,9 @@ def test_model_zoo_lookup():
         'MobileViT-S'
     assert backbone_name(dict(type='ExMobileViT', arch=928)) == \
         'ExMobileViT-928'
+    # the models with published numbers are told apart by what they build
     keys = [(e['task'], e['backbone'], e['head'], e['dataset'])
-            for e in load_model_index()]
+            for e in load_model_index() if e['metrics']]
     assert len(keys) == len(set(keys))
 
 

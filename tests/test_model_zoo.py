@@ -80,7 +80,7 @@ def test_published_numbers():
     zoo = {e['name']: e for e in load_model_index()}
     emo = zoo['emo-1m_8xb256_in1k']
     assert emo['metrics'] == {'Top 1 Accuracy': 71.5}
-    assert (emo['params'], emo['flops']) == (1361168, 261_000_000)
+    assert (emo['params'], emo['flops']) == (1_300_000, 261_000_000)
     assert emo['weights'].endswith('EMO_1M/net.pth')
     assert zoo['fpn_repvit-m1-1_8xb4-40k_ade20k-512x512']['metrics'] == {
         'mIoU': 40.6}
@@ -91,7 +91,9 @@ def test_published_numbers():
     assert zoo['repvit-m2-3_8xb256_in1k']['weights'].endswith(
         'repvit_m2_3_distill_300e.pth')
     published = [e for e in zoo.values() if e['metrics']]
-    assert len(published) == 30  # 12 ImageNet, 9 ADE20K, 9 COCO
+    assert len(published) == 31  # 12 ImageNet, 9 ADE20K, 10 COCO
+    mask_rcnn = zoo['mask-rcnn_repvit-m1-1_fpn_8xb2-1x_coco']
+    assert mask_rcnn['metrics'] == {'box AP': 39.8, 'mask AP': 37.2}
 
 
 def test_metafiles_describe_their_configs():
@@ -104,3 +106,19 @@ def test_metafiles_describe_their_configs():
         desc = describe_config(cfg)
         assert {k: entry[k] for k in desc} == desc, entry['name']
         assert lookup(cfg)['name'] == entry['name']
+
+
+def test_lookup_tells_variants_apart_by_name(tmp_path):
+    """RTMDet-tiny and -s of one backbone describe alike: the config's name
+    chooses; a renamed copy of one finds nothing rather than the wrong one,
+    while a renamed copy of a model without a twin is still found."""
+    tiny = osp.join(ROOT, 'configs/emo/rtmdet_tiny_emo-1m_8xb32-300e_coco.py')
+    assert lookup(load_model_config(tiny))['name'] == \
+        'rtmdet_tiny_emo-1m_8xb32-300e_coco'
+    copy = tmp_path / 'my_detector.py'
+    copy.write_text(f"_base_ = '{tiny}'\n")
+    assert lookup(load_model_config(str(copy))) is None
+    deeplab = osp.join(
+        ROOT, 'configs/emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')
+    copy.write_text(f"_base_ = '{deeplab}'\n")
+    assert lookup(load_model_config(str(copy)))['metrics']['mIoU'] == 33.5

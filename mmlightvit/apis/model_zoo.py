@@ -21,10 +21,11 @@ from .tables import fmt_flops, fmt_params, markdown_table
 
 MODEL_INDEX = 'model-index.yml'
 TASK_NAMES = {'Semantic Segmentation': 'seg', 'Object Detection': 'det',
-              'Image Classification': 'cls'}
+              'Instance Segmentation': 'det', 'Image Classification': 'cls'}
 # metafile metric name -> the short name the tables print
 METRIC_NAMES = {'Top 1 Accuracy': 'top-1', 'Top 5 Accuracy': 'top-5',
-                'box AP': 'AP', 'box AP50': 'AP50', 'box AP75': 'AP75'}
+                'box AP': 'AP', 'box AP50': 'AP50', 'box AP75': 'AP75',
+                'mask AP': 'mask AP'}
 
 _REPVIT = {'m0_9': 'M0.9', 'm1_0': 'M1.0', 'm1_1': 'M1.1', 'm1_5': 'M1.5',
            'm2_3': 'M2.3'}
@@ -68,7 +69,7 @@ def _zoo_entry(model, metafile, root):
     arch = meta.get('Architecture') or []
     results = model.get('Results') or []
     task = TASK_NAMES.get(results[0]['Task']) if results else None
-    metrics = dict(results[0]['Metrics']) if results else {}
+    metrics = {k: v for r in results for k, v in r['Metrics'].items()}
     dataset = results[0]['Dataset'] if results else meta.get('Training Data')
     if task is None:  # no results: the task from what the model is
         task = 'cls' if len(arch) < 2 else (
@@ -162,14 +163,16 @@ def describe_config(cfg):
 
 
 def lookup(cfg):
-    """The zoo entry (see :func:`load_model_index`) of what ``cfg`` builds,
-    or None."""
+    """The zoo entry (see :func:`load_model_index`) of what ``cfg`` builds:
+    among the entries that describe it, the one of the config's name (a
+    variant, e.g. RTMDet-tiny / -s, shares its description), else the only
+    one; None if there is none or no way to choose."""
     desc = describe_config(cfg)
-    for entry in load_model_index():
-        if all(entry[k] == desc[k]
-               for k in ('task', 'backbone', 'head', 'dataset')):
-            return entry
-    return None
+    found = [e for e in load_model_index() if all(
+        e[k] == desc[k] for k in ('task', 'backbone', 'head', 'dataset'))]
+    name = osp.splitext(osp.basename(cfg.filename or ''))[0]
+    named = [e for e in found if e['name'] == name]
+    return (named or found)[0] if named or len(found) == 1 else None
 
 
 def format_metrics(entry):
