@@ -51,9 +51,28 @@ Devices:
 * ``mmengine.dist.utils._init_dist_pytorch``: without CUDA the process group
   starts on gloo without touching CUDA.
 * ``MMDistributedDataParallel.__init__``: without CUDA, ``device_ids=None``.
+* ``Runner.wrap_model``: a distributed run on CPU turns ``SyncBN`` layers
+  into BN before DDP wraps the model (torch's SyncBN is CUDA-only; DDP
+  refuses it on CPU). mmengine itself does this for a single process. The
+  Runner is where every entry point meets (the project's tools, the stock
+  ``tools/train.py`` of the mmseg/mmdet wheels, ``mim train``), and the
+  config stays as written.
+
+Distributed BN statistics (per-process BN keeps per-process running
+statistics, and mmengine's DDP does not broadcast buffers: validation during
+training would use each process's own statistics, the checkpoint holds rank
+0's):
+
+* ``CheckpointHook._save_checkpoint_with_step`` and ``ValLoop.run`` (when it
+  validates inside training): first :func:`average_norm_stats`, which
+  averages the running mean/variance of every norm layer of the model and of
+  its EMA copies across the processes. Validation then scores what the
+  checkpoint holds. (mmengine's ``SyncBuffersHook`` averages only at the end
+  of an epoch and before validation: an iteration-based run saves its
+  checkpoint before either.)
 
 And one function the tools call: :func:`sync_bn_to_bn` (configs written with
-``SyncBN`` run in a single process / without CUDA as ``BN``). mmdet 3.3.0's
+``SyncBN`` built as ``BN`` outside a Runner). mmdet 3.3.0's
 ``SSDHead`` cannot predict (no ``loss_cls``): that fix is a registered head,
 ``mmlightvit.models.ssdlite_head.SSDLiteHead``, not a patch. Besides these,
 ``import mmlightvit`` only registers its own classes (backbones, heads,
@@ -76,14 +95,18 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 import torch.distributed as torch_dist
-from mmengine.dist import get_dist_info, is_main_process
+from torch.nn.modules.batchnorm import SyncBatchNorm, _NormBase
+from mmengine.device import get_device
+from mmengine.dist import (all_reduce, broadcast, get_dist_info,
+                           is_main_process)
 from mmengine.dist import utils as dist_utils
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from mmengine.model.wrappers import MMDistributedDataParallel
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner, ValLoop
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import runner as mmengine_runner
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -93,7 +116,8 @@ __all__ = [
     'load_from_local', 'load_local_checkpoint', 'load_from_http',
     'hub_cache_path', 'PUBLISHED_FILES', 'git_blob_sha1', 'save_checkpoint',
     'write_file_atomically',
-    'read_last_checkpoint', 'write_last_checkpoint', 'sync_bn_to_bn'
+    'read_last_checkpoint', 'write_last_checkpoint', 'sync_bn_to_bn',
+    'average_norm_stats'
 ]
 
 
@@ -502,7 +526,9 @@ def _remove_checkpoint(backend, path):
 def _save_checkpoint_with_step(self, runner, step, meta):
     """``CheckpointHook._save_checkpoint_with_step`` in a safe order: write
     the checkpoint, then ``last_checkpoint``, then delete the ones beyond
-    ``max_keep_ckpts``."""
+    ``max_keep_ckpts``; every process first averages its norm statistics
+    (:func:`average_norm_stats`)."""
+    average_norm_stats(runner)
     outdated = []
     ids = self.keep_ckpt_ids if self.max_keep_ckpts > 0 else None
     if ids is not None and (not ids or ids[-1] != step):
@@ -640,3 +666,72 @@ def _ddp_init_any_device(self, module, *args, **kwargs):
 
 dist_utils._init_dist_pytorch = _init_dist_pytorch
 MMDistributedDataParallel.__init__ = _ddp_init_any_device
+
+
+_runner_wrap_model = Runner.wrap_model
+
+
+def _wrap_model(self, model_wrapper_cfg, model):
+    """``Runner.wrap_model`` that, in a distributed run on CPU, turns SyncBN
+    layers into BN first (mmengine does so only for a single process)."""
+    if self.distributed and get_device() == 'cpu' and \
+            not is_model_wrapper(model) and \
+            any(isinstance(m, SyncBatchNorm) for m in model.modules()):
+        self.logger.info(
+            'no CUDA device: SyncBN layers become BN (each process '
+            'normalises its own batch; the running statistics are averaged '
+            'across processes before every validation and checkpoint)')
+        model = revert_sync_batchnorm(model)
+    return _runner_wrap_model(self, model_wrapper_cfg, model)
+
+
+Runner.wrap_model = _wrap_model
+
+
+# ------------------------------------------------- distributed statistics
+def _norm_stats(module):
+    for m in module.modules():
+        if isinstance(m, _NormBase) and m.running_mean is not None:
+            yield from (m.running_mean, m.running_var)
+
+
+def average_norm_stats(runner):
+    """Average the running mean and variance of every norm layer (BN,
+    SyncBN, tracked InstanceNorm) of ``runner.model`` and of the hooks' EMA
+    models across the processes, in place; nothing in a single process.
+
+    Computed as rank 0's value plus the mean difference to it, so that
+    statistics that already agree (SyncBN on GPUs, a second call with no
+    training in between) stay bit for bit what they were."""
+    world_size = get_dist_info()[1]
+    if world_size == 1:
+        return
+    models = [runner.model] + [
+        hook.ema_model for hook in runner.hooks
+        if isinstance(getattr(hook, 'ema_model', None), torch.nn.Module)]
+    stats = [t for model in models for t in _norm_stats(model)]
+    if not stats:
+        return
+    flat = torch.cat([t.detach().reshape(-1).double() for t in stats])
+    reference = flat.clone()
+    broadcast(reference, src=0)
+    difference = flat - reference
+    all_reduce(difference, op='sum')
+    flat = reference + difference / world_size
+    for t, value in zip(stats, flat.split([t.numel() for t in stats])):
+        t.copy_(value.view_as(t))
+
+
+_val_loop_run = ValLoop.run
+
+
+def _validate(self):
+    """``ValLoop.run`` that, when it validates inside training, first
+    averages the norm statistics across processes
+    (:func:`average_norm_stats`)."""
+    if isinstance(self.runner._train_loop, BaseLoop):
+        average_norm_stats(self.runner)
+    return _val_loop_run(self)
+
+
+ValLoop.run = _validate

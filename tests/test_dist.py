@@ -1,7 +1,9 @@
 """Two processes on CPU through the real launchers (torchrun via
 tools/dist_train.sh / dist_test.sh, gloo): SyncBN segmentation and detection
-configs train, save a checkpoint, and the distributed test gives the metrics
-of a single-process test of the same checkpoint."""
+configs train (SyncBN becomes per-process BN), validate, save a checkpoint;
+the validation during training, the distributed test and a single-process
+test of the checkpoint give the same metrics (the BN running statistics are
+averaged across the processes before validation and saving)."""
 import os
 import os.path as osp
 import re
@@ -12,10 +14,9 @@ import sys
 import pytest
 
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
+from helpers import ROOT
 
 pytestmark = pytest.mark.slow
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def free_port():
@@ -47,8 +48,12 @@ def seg_case(tmp_path):
         config='configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py',
         train=[*loaders(root, ('train', 'val')),
                'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
-               'train_cfg.val_interval=100',
-               'default_hooks.checkpoint.interval=2'],
+               'train_cfg.val_interval=2',
+               'default_hooks.checkpoint.interval=2',
+               # BN statistics of each process's last batch alone: per-process
+               # statistics would score differently from the checkpoint's
+               *[f'model.{part}.norm_cfg.momentum=1.0' for part in (
+                   'backbone', 'decode_head', 'auxiliary_head')]],
         test=loaders(root, ('test', )), ckpt='iter_2.pth',
         metrics=re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)'))
 
@@ -61,7 +66,8 @@ def det_case(tmp_path):
         config='configs/mobilevit/ssdlite_mobilevit-xxs_1xb8-20e_toy-coco-128x128.py',
         train=[*loaders(root, ('train', 'val')),
                'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
-               'train_cfg.val_interval=100', f'val_evaluator.ann_file={ann}'],
+               'train_cfg.val_interval=1', f'val_evaluator.ann_file={ann}',
+               'model.test_cfg.score_thr=0.0'],
         # an untrained detector scores below the default threshold: keep all
         test=[*loaders(root, ('test', )), f'test_evaluator.ann_file={ann}',
               'model.test_cfg.score_thr=0.0'],
@@ -79,6 +85,7 @@ def test_two_process_train_and_test_on_cpu(case, tmp_path):
     assert 'Distributed launcher: pytorch' in out
     assert 'Distributed training: True' in out
     assert 'GPU number: 2' in out  # mmengine's name for the world size
+    assert 'SyncBN layers become BN' in out
     ckpt = osp.join(work_dir, case['ckpt'])
     assert osp.isfile(ckpt)
 
@@ -87,7 +94,9 @@ def test_two_process_train_and_test_on_cpu(case, tmp_path):
                 *test_opts])
     single = run([sys.executable, 'tools/test.py', case['config'], ckpt,
                   *test_opts])
+    val_metrics = case['metrics'].findall(out)
     dist_metrics = case['metrics'].findall(dist)
     single_metrics = case['metrics'].findall(single)
-    assert dist_metrics and single_metrics
-    assert dist_metrics[-1] == single_metrics[-1]
+    assert val_metrics and dist_metrics and single_metrics
+    # validation during training scored what the checkpoint scores
+    assert val_metrics[-1] == dist_metrics[-1] == single_metrics[-1]

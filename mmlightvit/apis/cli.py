@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..compat import CheckpointError, sync_bn_to_bn
+from ..compat import CheckpointError
 from ..datasets import (check_coco_annotations, check_dataset_folders,
                         prepare_sample_checks)
 from ..datasets.coco import DatasetConfigError
@@ -26,8 +26,9 @@ SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
 
 def load_config(args, dataloaders):
     """Config from ``args.config`` with ``--cfg-options``, ``--work-dir`` and
-    ``--launcher`` applied, checked, and SyncBN turned into BN when the run
-    is a single process.
+    ``--launcher`` applied, and checked. (SyncBN stays in the config: the
+    Runner turns it into BN in a single process, and :mod:`mmlightvit.compat`
+    in a distributed run without CUDA, whichever tool starts the run.)
 
     The checks, for the datasets of ``dataloaders`` (e.g.
     ``('train_dataloader', 'val_dataloader')``): near-miss top-level keys
@@ -52,9 +53,6 @@ def load_config(args, dataloaders):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    if args.launcher == 'none' or not torch.cuda.is_available():
-        # one process, or no CUDA (torch's SyncBN is CUDA-only): plain BN
-        cfg.model = sync_bn_to_bn(cfg.model)
     check_config(cfg, dataloaders)
     check_dataset_folders(cfg, dataloaders)
     prepare_sample_checks(cfg, dataloaders,
