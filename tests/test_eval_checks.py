@@ -61,6 +61,15 @@ def build_runner(config, opts, work_dir, checkpoint=None, skip=False,
     return runner
 
 
+def as_in_training(runner):
+    """The checkpoint check of tools/train.py (load_from) instead of
+    tools/test.py's."""
+    runner._hooks = [h for h in runner.hooks
+                     if type(h).__name__ != 'CheckpointFitHook']
+    check_model(runner, override='--cfg-options allow_partial_load=True')
+    return runner
+
+
 class Messages(logging.Handler):
 
     def __init__(self, logger):
@@ -195,6 +204,17 @@ def test_checkpoint_of_another_model_is_refused(seg, tmp_path):
         runner.test()
 
 
+def test_load_from_in_training_is_checked(seg, tmp_path):
+    tmp, root, _ = seg
+    empty = str(tmp_path / 'empty.pth')
+    torch.save({'state_dict': {}}, empty)
+    runner = as_in_training(
+        build_runner(SEG_CONFIG, options(root), tmp_path / 'w', empty))
+    with pytest.raises(CheckpointMismatchError, match='does not fit.*'
+                       '--cfg-options allow_partial_load=True loads it'):
+        runner.load_checkpoint(empty)
+
+
 def test_allow_partial_evaluates_with_a_warning(seg, tmp_path):
     tmp, root, checkpoint = seg
     partial = str(tmp_path / 'partial.pth')
@@ -226,10 +246,8 @@ def test_deploy_form_checkpoint(seg, tmp_path, testing):
 
     runner = build_runner(REPVIT_CONFIG, options(root), tmp_path / 'w',
                           deploy)
-    if not testing:  # check_model of tools/train.py (load_from)
-        runner._hooks = [h for h in runner.hooks
-                         if type(h).__name__ != 'CheckpointFitHook']
-        check_model(runner, override='--cfg-options allow_partial_load=True')
+    if not testing:
+        as_in_training(runner)
         with pytest.raises(CheckpointMismatchError,
                            match='is in deploy .re-parameterised. form, but '
                            'the model is built in training form: add '
