@@ -230,7 +230,7 @@ def test_allow_partial_evaluates_with_a_warning(seg, tmp_path):
 
 
 REPVIT_CONFIG = osp.join(
-    ROOT, 'configs/repvit/deeplabv3_repvit-m0-9_8xb4-80k_ade20k-512x512.py')
+    ROOT, 'configs/repvit/fpn_repvit-m0-9_8xb4-40k_ade20k-512x512.py')
 
 
 @pytest.mark.parametrize('testing', [True, False])
