@@ -15,15 +15,19 @@ import os.path as osp
 SEG_METRICS = ('mIoU', 'aAcc', 'mAcc')
 DET_METRICS = tuple(f'coco/bbox_mAP{s}'
                     for s in ('', '_50', '_75', '_s', '_m', '_l'))
+MASK_METRICS = tuple(f'coco/segm_mAP{s}' for s in ('', '_50', '_75'))
 CLS_METRICS = ('accuracy/top1', 'accuracy/top5')
-METRICS = SEG_METRICS + DET_METRICS + CLS_METRICS
-PERCENT_FROM_FRACTION = set(DET_METRICS)  # mmdet logs 0.344 for 34.4 AP
+METRICS = SEG_METRICS + DET_METRICS + MASK_METRICS + CLS_METRICS
+# mmdet logs 0.344 for 34.4 AP
+PERCENT_FROM_FRACTION = set(DET_METRICS + MASK_METRICS)
 # mmengine metric key -> the name tables print
 METRIC_NAMES = {
     'mIoU': 'mIoU', 'aAcc': 'aAcc', 'mAcc': 'mAcc',
     'coco/bbox_mAP': 'AP', 'coco/bbox_mAP_50': 'AP50',
     'coco/bbox_mAP_75': 'AP75', 'coco/bbox_mAP_s': 'APs',
     'coco/bbox_mAP_m': 'APm', 'coco/bbox_mAP_l': 'APl',
+    'coco/segm_mAP': 'mask AP', 'coco/segm_mAP_50': 'mask AP50',
+    'coco/segm_mAP_75': 'mask AP75',
     'accuracy/top1': 'top-1', 'accuracy/top5': 'top-5',
 }
 
