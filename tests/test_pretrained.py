@@ -245,7 +245,8 @@ def test_emo_files_have_their_own_cache_names(hub_dir):
 def test_wrong_emo_file_in_the_cache_is_refused(hub_dir):
     """A cached EMO file that is not the published one (here: synthetic
     weights) is refused before loading, with one line; the file stays."""
-    backbone = build_backbone('emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')
+    backbone = build_backbone(
+        'emo/deeplabv3_emo-1m_8xb4-80k_ade20k-512x512.py')
     path = place(EMO_1M, official_emo('1M')[0])
     with pytest.raises(CheckpointError) as e:
         backbone.init_weights()

@@ -17,7 +17,7 @@ from mmlightvit.apis.reproduce import (ReproduceError, compare, find_row,
                                        published_rows, reproduce,
                                        write_results)
 from mmlightvit.datasets.toy import make_toy_ade20k
-from helpers import ROOT, run_tool
+from helpers import run_tool
 
 ROW = 'deeplabv3_emo-1m_8xb4-80k_ade20k-512x512'
 MASK_RCNN = 'mask-rcnn_repvit-m1-1_fpn_8xb2-1x_coco'
