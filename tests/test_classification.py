@@ -49,6 +49,12 @@ PARAMS = {
     'repvit/repvit-m1-1_8xb256_in1k.py': 8288888,
     'repvit/repvit-m1-5_8xb256_in1k.py': 14130408,
     'repvit/repvit-m2-3_8xb256_in1k.py': 23046512,
+    # with the distillation classifier (timm's distilled repvit_* counts)
+    'repvit/repvit-m0-9-distilled_8xb256_in1k.py': 5489328,
+    'repvit/repvit-m1-0-distilled_8xb256_in1k.py': 7302796,
+    'repvit/repvit-m1-1-distilled_8xb256_in1k.py': 8802912,
+    'repvit/repvit-m1-5-distilled_8xb256_in1k.py': 14644432,
+    'repvit/repvit-m2-3-distilled_8xb256_in1k.py': 23688792,
     'mobilevit/mobilevit-xxs_8xb128_in1k.py': 1272024,
     'mobilevit/mobilevit-xs_8xb128_in1k.py': 2317848,
     'mobilevit/mobilevit-s_8xb128_in1k.py': 5578632,

@@ -99,12 +99,14 @@ def enable_amp(cfg):
                           'AmpOptimWrapper runs on GPUs only) and this '
                           'machine has none: run without --amp')
     wrapper = cfg.optim_wrapper.type
-    if wrapper == 'AmpOptimWrapper':
+    if wrapper in ('AmpOptimWrapper', 'AmpAGCOptimWrapper'):
         print_log('AMP training is already enabled in your config.',
                   logger='current')
         return
-    if wrapper != 'OptimWrapper':
-        raise ConfigError(f'--amp is only supported with OptimWrapper, but '
-                          f'the config uses {wrapper}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    amp = {'OptimWrapper': 'AmpOptimWrapper',
+           'AGCOptimWrapper': 'AmpAGCOptimWrapper'}
+    if wrapper not in amp:
+        raise ConfigError(f'--amp is only supported with OptimWrapper or '
+                          f'AGCOptimWrapper, but the config uses {wrapper}')
+    cfg.optim_wrapper.type = amp[wrapper]
     cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -1,2 +1,3 @@
 from .backbones import *  # noqa: F401,F403
 from . import heads  # noqa: F401  (mmpretrain classification heads)
+from . import distill  # noqa: F401  (DistilledImageClassifier)

@@ -8,8 +8,10 @@ EMO normalises the feature map *before* pooling.
 * EMO: final norm (LayerNorm over channels, the last stage's norm) ->
   global mean -> Linear: ``PooledLinearClsHead(pre_norm_cfg=LN2d)``.
 * RepViT: global mean -> BatchNorm1d -> Linear (the official ``BN_Linear``
-  ``classifier``; the distillation head ``classifier_dist`` is not built):
-  ``PooledLinearClsHead(post_norm_cfg=BN1d)``.
+  ``classifier``): ``PooledLinearClsHead(post_norm_cfg=BN1d)``; with the
+  distillation classifier ``classifier_dist`` it was published with:
+  :class:`PooledDistillClsHead` (trained by
+  :class:`~mmlightvit.models.distill.DistilledImageClassifier`).
 * MobileViT: the backbone's final 1x1 conv (``final_conv=True``, on its
   output index 4) -> global mean -> dropout -> Linear:
   ``PooledLinearClsHead(dropout_rate=0.1)``.
@@ -18,6 +20,7 @@ EMO normalises the feature map *before* pooling.
 """
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.models.utils import build_norm_layer
 from mmpretrain.registry import MODELS
@@ -71,8 +74,8 @@ class PooledLinearClsHead(ClsHead):
         self.dropout = nn.Dropout(dropout_rate) if dropout_rate > 0 else None
         self.fc = nn.Linear(in_channels, num_classes)
 
-    def pre_logits(self, feats):
-        """The pooled (and normalised) vector of the last output."""
+    def pool(self, feats):
+        """The pooled vector of the last output (``pre_norm`` first)."""
         x = feats[-1]
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
@@ -80,16 +83,82 @@ class PooledLinearClsHead(ClsHead):
                 f'W) feature map, got shape {tuple(x.shape)}')
         if self.pre_norm is not None:
             x = self.pre_norm(x)
-        x = x.mean((2, 3))
-        if self.post_norm is not None:
-            x = self.post_norm(x)
-        return x
+        return x.mean((2, 3))
 
-    def forward(self, feats):
-        x = self.pre_logits(feats)
+    def pre_logits(self, feats):
+        """The pooled (and normalised) vector of the last output."""
+        x = self.pool(feats)
+        return self.post_norm(x) if self.post_norm is not None else x
+
+    def classify(self, x, post_norm, fc):
+        """``post_norm -> dropout -> fc`` of a pooled vector."""
+        if post_norm is not None:
+            x = post_norm(x)
         if self.dropout is not None:
             x = self.dropout(x)
-        return self.fc(x)
+        return fc(x)
+
+    def forward(self, feats):
+        return self.classify(self.pool(feats), self.post_norm, self.fc)
+
+
+@MODELS.register_module()
+class PooledDistillClsHead(PooledLinearClsHead):
+    """:class:`PooledLinearClsHead` with a second classifier trained from a
+    teacher: DeiT's hard distillation, as RepViT's ImageNet models were
+    trained and published (official ``Classfier`` with ``classifier`` and
+    ``classifier_dist``, each a ``BN_Linear``).
+
+    The pooled vector goes through two ``[post_norm] -> [dropout] ->
+    Linear`` classifiers (``post_norm``/``fc`` and ``dist_post_norm``/
+    ``dist_fc``). Training (:meth:`loss`, given the teacher's logits by
+    :class:`~mmlightvit.models.distill.DistilledImageClassifier`)::
+
+        loss = (1 - alpha) * loss(cls, labels)              ('loss')
+             + alpha * CE(dist, argmax(teacher logits))     ('loss_distill')
+
+    where ``loss`` is the head's ``loss`` (label smoothing, mixup targets);
+    inference: the mean of the two classifiers' logits (the official eval).
+
+    Args:
+        distill_alpha (float): ``alpha`` (DeiT's and RepViT's 0.5).
+        **kwargs: As :class:`PooledLinearClsHead`.
+    """
+
+    def __init__(self, num_classes, in_channels, distill_alpha=0.5,
+                 post_norm_cfg=None, **kwargs):
+        super().__init__(num_classes, in_channels,
+                         post_norm_cfg=post_norm_cfg, **kwargs)
+        if not 0 <= distill_alpha <= 1:
+            raise ValueError(
+                f'distill_alpha must be in [0, 1], got {distill_alpha!r}')
+        self.distill_alpha = distill_alpha
+        self.dist_post_norm = build_norm_layer(post_norm_cfg, in_channels) \
+            if post_norm_cfg else None
+        self.dist_fc = nn.Linear(in_channels, num_classes)
+
+    def forward_both(self, feats):
+        """``(class logits, distillation logits)``."""
+        x = self.pool(feats)
+        return (self.classify(x, self.post_norm, self.fc),
+                self.classify(x, self.dist_post_norm, self.dist_fc))
+
+    def forward(self, feats):
+        cls_score, dist_score = self.forward_both(feats)
+        return (cls_score + dist_score) / 2
+
+    def loss(self, feats, data_samples, teacher_logits=None, **kwargs):
+        if teacher_logits is None:
+            raise ValueError(
+                'PooledDistillClsHead trains from a teacher: use it in a '
+                "DistilledImageClassifier (model type), which gives it the "
+                "teacher's logits")
+        cls_score, dist_score = self.forward_both(feats)
+        losses = self._get_loss(cls_score, data_samples, **kwargs)
+        losses['loss'] = (1 - self.distill_alpha) * losses['loss']
+        losses['loss_distill'] = self.distill_alpha * F.cross_entropy(
+            dist_score, teacher_logits.argmax(dim=1))
+        return losses
 
 
 @MODELS.register_module()

@@ -1,0 +1,285 @@
+"""The official recipes to the letter: RepViT's ImageNet distillation and
+adaptive gradient clipping, RepViT's Semantic FPN taps and test resize,
+MobileViT's multi-scale variable-batch sampler, transformer dropout and
+VOC DeepLabv3 (output stride 8), EMO's weight-decay exemptions, ExMobileViT's
+classification recipe."""
+import copy
+import os.path as osp
+import re
+
+import pytest
+import timm
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS as CLS_MODELS
+from mmpretrain.structures import DataSample
+from timm.utils.agc import adaptive_clip_grad as timm_agc
+
+import mmlightvit  # noqa: F401
+from mmlightvit.apis.cli import enable_amp
+from mmlightvit.datasets.toy import make_toy_imagenet
+from mmlightvit.models.backbones.repvit import convert_repvit
+from mmlightvit.models.heads import PooledDistillClsHead
+from mmlightvit.optim import AGCOptimWrapper, adaptive_clip_grad
+from helpers import ROOT, num_params, run_tool
+
+pytestmark = pytest.mark.usefixtures('single_thread')
+
+CONFIGS = osp.join(ROOT, 'configs')
+DISTILLED = 'repvit/repvit-m0-9-distilled_8xb256_in1k.py'
+TEACHER_URL = 'https://dl.fbaipublicfiles.com/deit/regnety_160-a5fe301d.pth'
+
+
+def load(rel):
+    return Config.fromfile(osp.join(CONFIGS, rel))
+
+
+# -- RepViT ImageNet: adaptive gradient clipping ----------------------------
+def _params_with_grads(seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    shapes = [(8, 4, 3, 3), (16, 8), (8, ), (3, 5, 1, 1), (4, )]
+    params = []
+    for i, shape in enumerate(shapes):
+        p = torch.nn.Parameter(torch.randn(shape, generator=gen))
+        # some units far above the limit, some below
+        p.grad = torch.randn(shape, generator=gen) * (0.001 if i % 2 else 1.)
+        params.append(p)
+    return params
+
+
+def test_agc_matches_timm():
+    ours, theirs = _params_with_grads(), _params_with_grads()
+    raw = [p.grad.clone() for p in ours]
+    adaptive_clip_grad(ours, clip_factor=0.02, eps=1e-3)
+    timm_agc(theirs, clip_factor=0.02, eps=1e-3)
+    for p, q, g in zip(ours, theirs, raw):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-6, atol=0)
+    assert not torch.equal(ours[0].grad, raw[0])  # clipped
+    assert torch.equal(ours[1].grad, raw[1])  # within the limit
+
+
+def test_agc_optim_wrapper_clips_before_the_step():
+    """The RepViT schedule's wrapper: AGC 0.02 on every parameter's
+    gradient, after backward and before AdamW reads it."""
+    cfg = load('repvit/repvit-m1-1_8xb256_in1k.py').optim_wrapper
+    assert (cfg.type, cfg.clip_factor) == ('AGCOptimWrapper', 0.02)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Flatten(),
+                                torch.nn.LazyLinear(4))
+    model(torch.randn(1, 3, 6, 6))
+    wrapper = build_optim_wrapper(model, copy.deepcopy(cfg))
+    assert isinstance(wrapper, AGCOptimWrapper)
+    loss = 1e3 * model(torch.randn(2, 3, 6, 6)).square().sum()
+    wrapper.backward(loss)
+    expected = [p.grad.clone() for p in model.parameters()]
+    before = []
+    for p in model.parameters():
+        before.append(torch.nn.Parameter(p.detach().clone()))
+        before[-1].grad = p.grad.clone()
+    adaptive_clip_grad(before, clip_factor=0.02)
+    wrapper.step()
+    for p, q, raw in zip(model.parameters(), before, expected):
+        torch.testing.assert_close(p.grad, q.grad)
+    assert any(not torch.equal(p.grad, raw)
+               for p, raw in zip(model.parameters(), expected))
+    with pytest.raises(ValueError, match='drop clip_grad'):
+        AGCOptimWrapper(wrapper.optimizer, clip_grad=dict(max_norm=1.))
+
+
+def test_amp_keeps_agc(monkeypatch):
+    cfg = load('repvit/repvit-m1-1_8xb256_in1k.py')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AmpAGCOptimWrapper'
+    assert cfg.optim_wrapper.clip_factor == 0.02
+
+
+# -- RepViT ImageNet: hard distillation ---------------------------------------
+def test_distilled_configs():
+    """Every RepViT arch has the distilled recipe: the plain recipe plus
+    the RegNetY-16GF teacher by DeiT's URL and the second classifier
+    (alpha 0.5); as many parameters as timm's distilled RepViT."""
+    for arch in ('m0-9', 'm1-0', 'm1-1', 'm1-5', 'm2-3'):
+        rel = f'repvit/repvit-{arch}-distilled_8xb256_in1k.py'
+        cfg, plain = load(rel), load(f'repvit/repvit-{arch}_8xb256_in1k.py')
+        assert cfg.model.type == 'DistilledImageClassifier'
+        assert cfg.model.teacher == dict(
+            model='regnety_160', checkpoint=TEACHER_URL, global_pool='avg')
+        assert cfg.model.head.type == 'PooledDistillClsHead'
+        assert cfg.model.head.distill_alpha == 0.5
+        for key in ('optim_wrapper', 'param_scheduler', 'train_dataloader',
+                    'custom_hooks', 'train_cfg'):
+            assert cfg[key] == plain[key], key
+        model = CLS_MODELS.build(cfg.model)  # builds no teacher
+        assert model.teacher is None
+        reference = timm.create_model(f'repvit_{arch.replace("-", "_")}')
+        assert num_params(model) == num_params(reference), rel
+
+
+def _timm_distilled_weights(model, reference):
+    """Our distilled classifier <- timm's distilled RepViT (backbone through
+    the converter, the two BN + Linear classifiers by name)."""
+    state = reference.state_dict()
+    model.backbone.load_state_dict(convert_repvit(state), strict=True)
+    head = {}
+    for ours, theirs in (('', 'head'), ('dist_', 'head_dist')):
+        for k in ('weight', 'bias', 'running_mean', 'running_var',
+                  'num_batches_tracked'):
+            head[f'{ours}post_norm.{k}'] = state[f'head.{theirs}.bn.{k}']
+        for k in ('weight', 'bias'):
+            head[f'{ours}fc.{k}'] = state[f'head.{theirs}.l.{k}']
+    model.head.load_state_dict(head, strict=True)
+    return model
+
+
+@torch.no_grad()
+def _randomise(model, seed=0):
+    torch.manual_seed(seed)
+    for name, p in model.named_parameters():
+        if p.ndim == 1:
+            p.copy_(float(name.endswith('weight')) + 0.2 * torch.randn_like(p))
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 2.)
+    return model.eval()
+
+
+def test_distilled_classifier_matches_timm():
+    """At inference the two classifiers' logits are averaged, as the
+    official (and timm's) distilled RepViT."""
+    init_default_scope('mmpretrain')
+    model = CLS_MODELS.build(load(DISTILLED).model)
+    reference = _randomise(timm.create_model('repvit_m0_9'))
+    model = _timm_distilled_weights(model, reference).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, mode='tensor'), reference(x),
+                                   rtol=1e-4, atol=1e-4)
+
+
+@pytest.fixture(scope='module')
+def tiny_teacher(tmp_path_factory):
+    """A RegNetY-200MF-shaped timm teacher with random weights, saved as
+    DeiT saves its teachers (``{'model': state_dict}``)."""
+    torch.manual_seed(0)
+    teacher = timm.create_model('regnety_002', num_classes=1000)
+    path = str(tmp_path_factory.mktemp('teacher') / 'regnety_002.pth')
+    torch.save({'model': teacher.state_dict()}, path)
+    return path
+
+
+def _distilled_model(checkpoint):
+    init_default_scope('mmpretrain')
+    full = load(DISTILLED)
+    cfg = full.model
+    cfg.data_preprocessor = full.data_preprocessor  # as the Runner does
+    cfg.teacher.update(model='regnety_002', checkpoint=checkpoint)
+    torch.manual_seed(0)
+    return CLS_MODELS.build(cfg)
+
+
+def test_distillation_loss(tiny_teacher, log_messages):
+    """loss = 0.5 x the label loss of the class token + 0.5 x CE of the
+    distillation classifier against the teacher's argmax; the teacher sees
+    the student's (mixed) batch and stays frozen, outside the student."""
+    model = _distilled_model(tiny_teacher)
+    model.init_weights()
+    teacher = model.teacher
+    assert any('distillation teacher: timm regnety_002' in m
+               for m in log_messages)
+    assert not teacher.training
+    assert all(not p.requires_grad for p in teacher.parameters())
+    assert not any(k.startswith(('teacher', '_teacher'))
+                   for k in model.state_dict())
+    assert copy.deepcopy(model).teacher is teacher  # EMA copies share it
+    model.train()
+    assert not teacher.training
+    gen = torch.Generator().manual_seed(1)
+    samples = [DataSample().set_gt_label(int(i)) for i in (3, 7, 3, 500)]
+    data = model.data_preprocessor(dict(
+        inputs=[torch.randint(0, 256, (3, 48, 48), dtype=torch.uint8,
+                              generator=gen) for _ in samples],
+        data_samples=samples), True)
+    torch.manual_seed(2)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss', 'loss_distill'}
+
+    inputs, samples = data['inputs'], data['data_samples']
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+        cls_score, dist_score = model.head.forward_both(feats)
+        hard = teacher(inputs).argmax(dim=1)
+        target = torch.stack([s.gt_score for s in samples])  # mixed
+        label_loss = model.head.loss_module(cls_score, target,
+                                            avg_factor=len(samples))
+    torch.testing.assert_close(losses['loss'], 0.5 * label_loss)
+    torch.testing.assert_close(losses['loss_distill'],
+                               0.5 * F.cross_entropy(dist_score, hard))
+    total = sum(losses.values())
+    total.backward()
+    assert model.head.dist_fc.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_distillation_errors(tiny_teacher, tmp_path):
+    init_default_scope('mmpretrain')
+    cfg = load(DISTILLED).model
+    bad = copy.deepcopy(cfg)
+    bad.teacher.pop('checkpoint')
+    with pytest.raises(ValueError, match='teacher needs checkpoint'):
+        CLS_MODELS.build(bad)
+    # weights of another model
+    wrong = str(tmp_path / 'wrong.pth')
+    torch.save({'model': timm.create_model('regnety_004').state_dict()},
+               wrong)
+    model = _distilled_model(wrong)
+    with pytest.raises(ValueError, match=r'teacher checkpoint .*wrong\.pth '
+                       r"does not fit timm 'regnety_002' with 1000 classes"):
+        model.build_teacher()
+    # the distillation head outside a DistilledImageClassifier
+    head = PooledDistillClsHead(num_classes=10, in_channels=8)
+    with pytest.raises(ValueError, match='use it in a DistilledImage'):
+        head.loss([torch.randn(2, 8, 2, 2)],
+                  [DataSample().set_gt_label(1) for _ in range(2)])
+    with pytest.raises(ValueError, match=r'distill_alpha must be in \[0, 1\]'):
+        PooledDistillClsHead(num_classes=10, in_channels=8, distill_alpha=2)
+
+
+@pytest.mark.slow
+def test_distillation_trains_on_toy_imagenet(tiny_teacher, tmp_path):
+    """tools/train.py on the toy ImageNet with the distilled M0.9 recipe and
+    the tiny teacher: both losses logged, AGC wrapper, EMA; the checkpoint
+    holds the student (both classifiers) and no teacher."""
+    root = make_toy_imagenet(str(tmp_path / 'imagenet'), num_classes=4,
+                             per_class=4, val_per_class=1, size=64, seed=0)
+    work = tmp_path / 'work'
+    options = [f'model.teacher.checkpoint={tiny_teacher}',
+               'model.teacher.model=regnety_002',
+               'train_dataloader.dataset.pipeline.1.scale=48',
+               'train_dataloader.batch_size=8', 'train_cfg.max_epochs=1',
+               'default_hooks.logger.interval=1',
+               'env_cfg.cudnn_benchmark=False']
+    for split in ('train', 'val', 'test'):
+        options += [f'{split}_dataloader.dataset.data_root={root}',
+                    f'{split}_dataloader.num_workers=0',
+                    f'{split}_dataloader.persistent_workers=False']
+    for split in ('val', 'test'):
+        options += [f'{split}_dataloader.batch_size=4',
+                    f'{split}_dataloader.dataset.pipeline.1.scale=48',
+                    f'{split}_dataloader.dataset.pipeline.2.crop_size=48']
+    rc, out = run_tool('tools/train.py', osp.join('configs', DISTILLED),
+                       '--work-dir', str(work), '--cfg-options', *options)
+    assert rc == 0, out[-3000:]
+    assert 'distillation teacher: timm regnety_002' in out
+    steps = re.findall(r'Epoch\(train\) +\[1\]\[ *\d+/\d+\].* loss: '
+                       r'[\d.]+ +loss_distill: ([\d.]+)', out)
+    assert len(steps) >= 2 and all(float(v) > 0 for v in steps), out[-3000:]
+    assert re.search(r'accuracy/top1: [\d.]+', out)
+    saved = torch.load(work / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)
+    assert 'head.dist_fc.weight' in saved['state_dict']
+    for part in ('state_dict', 'ema_state_dict'):
+        assert not any('teacher' in k for k in saved[part]), part
