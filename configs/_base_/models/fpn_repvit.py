@@ -3,12 +3,12 @@
 # channels + FPNHead with 128 channels over strides 4-32), in mmseg 1.x form.
 # RepViT-M1.1 by default; the leaf configs set the arch and neck inputs.
 #
-# Where the features are taken: the official segmentation backbone taps the
-# last block of each resolution (features [3, 7, 21, 24] for M1.1); this
-# project's RepViT stages end one block earlier at strides 4/8/16 (where the
-# official detection code and timm tap, see mmlightvit RepViT), with the same
-# widths and strides. The official backbone keeps all its BN layers in eval
-# mode while training (its train() override): norm_eval=True.
+# Where the features are taken: as the official segmentation backbone, after
+# the last block of each resolution (features [3, 7, 21, 24] for M1.1,
+# [5, 11, 37, 42] for M1.5, [7, 15, 51, 54] for M2.3): tap='last' (RepViT's
+# stages end one block earlier, where the official detection code and timm
+# tap). The official backbone keeps all its BN layers in eval mode while
+# training (its train() override): norm_eval=True.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -31,6 +31,7 @@ model = dict(
             checkpoint='https://github.com/THU-MIG/RepViT/releases/download/'
             'v1.0/repvit_{arch}_distill_300e.pth'),
         out_indices=(1, 2, 3, 4),
+        tap='last',
         frozen_stages=-1,
         norm_eval=True,
         drop_path_rate=0.,
