@@ -54,6 +54,20 @@ class MobileViT(BaseBackbone):
         drop_path_rate (float): Stochastic depth of the transformer layers,
             linearly increased over the three MobileViT blocks (the official
             models use none).
+        drop_rate (float): Dropout of the transformer layers after the
+            attention and after the FFN (ml-cvnets ``mit.dropout``; 0.1 in
+            its ImageNet and VOC recipes).
+        attn_drop_rate (float): Dropout of the attention weights (ml-cvnets
+            ``mit.attn_dropout``).
+        ffn_drop_rate (float): Dropout between the two FFN layers (ml-cvnets
+            ``mit.ffn_dropout``).
+        output_stride (int): 32 (default), 16 or 8, as ml-cvnets' backbone
+            for segmentation: 16 removes the stride of ``layer5``'s
+            downsampling block, 8 also ``layer4``'s; a block whose stride is
+            removed dilates its depthwise conv by the stride removed before
+            it (``layer5``'s by 2 at output stride 8). The output indices
+            keep naming the layers (``out_indices`` 3 and 4 are then at
+            stride ``min(16, output_stride)`` and ``output_stride``).
         norm_cfg (dict): Norm of all convolutions (e.g. SyncBN). The
             transformer layers use LayerNorm.
         init_cfg (dict | None): ``dict(type='Pretrained', checkpoint=...)``
@@ -87,9 +101,14 @@ class MobileViT(BaseBackbone):
     def __init__(self, arch='s', in_channels=3, out_indices=(1, 2, 3, 4),
                  frozen_stages=-1, norm_eval=False, final_conv=False,
                  final_channels=None, drop_path_rate=0.,
-                 norm_cfg=dict(type='BN'), init_cfg=None):
+                 norm_cfg=dict(type='BN'), init_cfg=None, drop_rate=0.,
+                 attn_drop_rate=0., ffn_drop_rate=0., output_stride=32):
         super().__init__(arch, out_indices, frozen_stages, norm_eval,
                          init_cfg)
+        if output_stride not in (8, 16, 32):
+            raise ValueError(f'output_stride of {type(self).__name__} must '
+                             f'be 8, 16 or 32, got {output_stride!r}')
+        self.output_stride = output_stride
         setting = self.arch_settings[self.arch]
         channels = setting['channels']
         if final_channels is None:
@@ -105,16 +124,23 @@ class MobileViT(BaseBackbone):
             in_channels, self.stem_channels, 3, stride=2, padding=1,
             norm_cfg=norm_cfg, act_cfg=act_cfg)
         dprs = torch.linspace(0, drop_path_rate, 3).tolist()
+        # the last layers whose downsampling stride goes (ml-cvnets)
+        dilated = {32: (), 16: (4, ), 8: (3, 4)}[output_stride]
+        dilation = 1
         c = self.stem_channels
         for i, out_c in enumerate(channels):
             blocks = []
             for j in range(self.num_ir_blocks[i] if i < 2 else 1):
                 in_c = c if j == 0 else out_c
+                stride = self.strides[i] if j == 0 else 1
+                block_dilation = dilation
+                if i in dilated:
+                    dilation, stride = dilation * stride, 1
                 blocks.append(InvertedResidual(
                     in_c, out_c,
                     make_divisible(round(in_c * setting['expand_ratio']), 8),
-                    stride=self.strides[i] if j == 0 else 1,
-                    norm_cfg=norm_cfg, act_cfg=act_cfg))
+                    stride=stride, norm_cfg=norm_cfg, act_cfg=act_cfg))
+                dilate_(blocks[-1].depthwise_conv.conv, block_dilation)
             if i >= 2:  # MobileViT block after the downsampling block
                 dim = setting['transformer_dims'][i - 2]
                 blocks.append(MobileVitBlock(
@@ -122,7 +148,10 @@ class MobileViT(BaseBackbone):
                     norm_cfg=norm_cfg, act_cfg=act_cfg,
                     num_transformer_blocks=self.transformer_depths[i - 2],
                     patch_size=self.patch_size, num_heads=self.num_heads,
+                    drop_rate=drop_rate, attn_drop_rate=attn_drop_rate,
                     drop_path_rate=dprs[i - 2]))
+                for layer in blocks[-1].global_rep[:-1]:
+                    layer.ffn.layers[0][-1].p = ffn_drop_rate
             self.add_module(f'layer{i + 1}', nn.Sequential(*blocks))
             c = out_c
         self.final_conv = ConvModule(
@@ -140,6 +169,13 @@ class MobileViT(BaseBackbone):
         return OrderedDict((k, v)
                            for k, v in convert_mobilevit(state_dict).items()
                            if not k.startswith(unbuilt))
+
+
+def dilate_(conv, dilation):
+    """Dilate a (stride-1, odd-kernel) conv in place, keeping its output
+    size."""
+    conv.dilation = (dilation, dilation)
+    conv.padding = tuple(dilation * (k // 2) for k in conv.kernel_size)
 
 
 # --- checkpoint conversion ---------------------------------------------------
