@@ -97,10 +97,15 @@ class IRMB(BaseModule):
         x = x.reshape(B * n1 * n2, C, wh, ww)
 
         b, heads, d = x.shape[0], self.num_heads, self.dim_head
-        q, k = self.qk(x).view(b, 2, heads, d, -1).transpose(-2, -1).unbind(1)
-        attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
-        x = attn @ x.view(b, heads, d, -1).transpose(-2, -1)
-        x = self.v(x.transpose(-2, -1).reshape(b, C, wh, ww))
+        # softmax(q k^T * scale) v in one fused kernel, which wants
+        # (window, head, token, channel) with the channels contiguous
+        q, k = self.qk(x).flatten(2).transpose(1, 2).contiguous().view(
+            b, -1, 2, heads, d).permute(2, 0, 3, 1, 4)
+        v = x.flatten(2).transpose(1, 2).contiguous().view(b, -1, heads, d)
+        x = F.scaled_dot_product_attention(
+            q, k, v.transpose(1, 2), scale=self.scale)
+        x = x.transpose(1, 2).reshape(b, -1, C).transpose(1, 2)
+        x = self.v(x.reshape(b, C, wh, ww))
 
         x = x.view(B, n1, n2, -1, wh, ww).permute(0, 3, 4, 1, 5, 2)
         x = x.reshape(B, -1, wh * n1, ww * n2)
