@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from mmlightvit.compat import load_checkpoint_file
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
 from helpers import ROOT
 
@@ -41,11 +42,21 @@ def loaders(data_root, splits, *extra):
                         'persistent_workers=False', *extra)]
 
 
+SEG_CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
+
+
 def seg_case(tmp_path):
     root = make_toy_ade20k(str(tmp_path / 'toy'), num_train=8, num_val=4,
                            size=64, seed=2)  # -> .../ADEChallengeData2016
+    # the toy config with an EMA of weights and buffers (the recipes' EMAHook
+    # with update_buffers=True): validation and the checkpoint use the EMA's
+    config = tmp_path / 'seg_ema.py'
+    config.write_text(
+        f"_base_ = {osp.join(ROOT, SEG_CONFIG)!r}\n"
+        "custom_hooks = [dict(type='RandomStateHook'), dict(type='EMAHook', "
+        "momentum=0.5, update_buffers=True, priority='ABOVE_NORMAL')]\n")
     return dict(
-        config='configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py',
+        config=str(config),
         train=[*loaders(root, ('train', 'val')),
                'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
                'train_cfg.val_interval=2',
@@ -54,7 +65,7 @@ def seg_case(tmp_path):
                # statistics would score differently from the checkpoint's
                *[f'model.{part}.norm_cfg.momentum=1.0' for part in (
                    'backbone', 'decode_head', 'auxiliary_head')]],
-        test=loaders(root, ('test', )), ckpt='iter_2.pth',
+        test=loaders(root, ('test', )), ckpt='iter_2.pth', ema=True,
         metrics=re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)'))
 
 
@@ -88,6 +99,8 @@ def test_two_process_train_and_test_on_cpu(case, tmp_path):
     assert 'SyncBN layers become BN' in out
     ckpt = osp.join(work_dir, case['ckpt'])
     assert osp.isfile(ckpt)
+    if case.get('ema'):
+        assert 'ema_state_dict' in load_checkpoint_file(ckpt)
 
     test_opts = ['--work-dir', work_dir, '--cfg-options', *case['test']]
     dist = run(['bash', 'tools/dist_test.sh', case['config'], ckpt, '2',
