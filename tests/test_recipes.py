@@ -5,8 +5,10 @@ VOC DeepLabv3 (output stride 8), EMO's weight-decay exemptions, ExMobileViT's
 classification recipe."""
 import copy
 import os.path as osp
+import pickle
 import re
 
+import numpy as np
 import pytest
 import timm
 import torch
@@ -20,7 +22,11 @@ from timm.utils.agc import adaptive_clip_grad as timm_agc
 
 import mmlightvit  # noqa: F401
 from mmlightvit.apis.cli import enable_amp
+from mmlightvit.datasets.samplers import (ScaledIndex, VariableBatchSampler,
+                                          VariableRandomResizedCrop,
+                                          variable_batch_scales)
 from mmlightvit.datasets.toy import make_toy_imagenet
+from mmlightvit.models.backbones import MobileViT
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import PooledDistillClsHead
 from mmlightvit.optim import AGCOptimWrapper, adaptive_clip_grad
@@ -283,3 +289,158 @@ def test_distillation_trains_on_toy_imagenet(tiny_teacher, tmp_path):
     assert 'head.dist_fc.weight' in saved['state_dict']
     for part in ('state_dict', 'ema_state_dict'):
         assert not any('teacher' in k for k in saved[part]), part
+
+
+# -- MobileViT ImageNet: ml-cvnets' variable-batch sampler ------------------
+def test_variable_batch_scales_are_ml_cvnets():
+    """ml-cvnets' mobilevit.yaml sampler (base 256x256 x 128 per GPU, crops
+    160-320 in 5 scales, multiples of 32): the crop sizes and batch sizes of
+    its image_batch_pairs."""
+    assert variable_batch_scales(128) == [
+        (160, 160, 327), (192, 192, 227), (256, 256, 128), (288, 288, 101),
+        (320, 320, 81)]
+    cfg = load('mobilevit/mobilevit-s_8xb128_in1k.py').train_dataloader
+    assert cfg.batch_size == 128
+    assert cfg.batch_sampler == dict(
+        type='VariableBatchSampler', base_size=256, min_size=160,
+        max_size=320, num_scales=5, size_divisor=32)
+    assert cfg.dataset.pipeline[1].type == 'VariableRandomResizedCrop'
+
+
+class _Shard:
+    """An index sampler of one process (what DefaultSampler gives)."""
+
+    def __init__(self, indices, seed=3, epoch=0):
+        self.indices, self.seed, self.epoch = indices, seed, epoch
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+
+def test_variable_batch_sampler():
+    ranks = [VariableBatchSampler(_Shard(list(range(r, 400, 2))), 8)
+             for r in range(2)]
+    batches = [list(s) for s in ranks]
+    scales = {(h, w): n for h, w, n in ranks[0].scales}
+    for rank, sampler in zip(batches, ranks):
+        assert len(rank) == len(sampler)
+        for batch in rank:
+            sizes = {i.crop_size for i in batch}
+            assert len(sizes) == 1  # one crop size a batch
+            assert len(batch) == scales[sizes.pop()]
+        seen = [int(i) for b in rank for i in b]
+        assert set(seen) == set(sampler.sampler.indices)
+        # the last batch fills up with the first indices of the epoch
+        assert seen[200:] == sampler.sampler.indices[:len(seen) - 200]
+    # every process draws the same scales (as many batches everywhere)
+    assert [b[0].crop_size for b in batches[0]] == \
+        [b[0].crop_size for b in batches[1]]
+    assert len({b[0].crop_size for b in batches[0]}) > 1
+    ranks[0].sampler.set_epoch(1)
+    assert [b[0].crop_size for b in ranks[0]] != \
+        [b[0].crop_size for b in batches[0]]
+    with pytest.raises(ValueError, match='positive integer, got 0'):
+        VariableBatchSampler(_Shard([1]), 0)
+
+
+def test_variable_crop_follows_the_batch():
+    crop = VariableRandomResizedCrop(scale=64)
+    img = np.zeros((100, 120, 3), np.uint8)
+    out = crop.transform(dict(img=img, sample_idx=ScaledIndex(4, (160, 192))))
+    assert out['img'].shape == (160, 192, 3)
+    assert pickle.loads(pickle.dumps(ScaledIndex(4, (160, 192)))).crop_size \
+        == (160, 192)
+    assert crop.transform(dict(img=img, sample_idx=4))['img'].shape == \
+        (64, 64, 3)  # another sampler: its own scale
+
+
+def test_variable_batches_from_the_config(tmp_path):
+    """The config's dataloader on the toy ImageNet (worker processes
+    included): batches of one crop size each, sized as the sampler says."""
+    from mmengine.runner import Runner
+    root = make_toy_imagenet(str(tmp_path), num_classes=2, per_class=20,
+                             size=64, seed=0)
+    cfg = load('mobilevit/mobilevit-xxs_8xb128_in1k.py').train_dataloader
+    cfg.update(batch_size=4, num_workers=1, persistent_workers=False)
+    cfg.dataset.data_root = root
+    cfg.batch_sampler.update(base_size=64, min_size=32, max_size=96)
+    init_default_scope('mmpretrain')
+    loader = Runner.build_dataloader(cfg, seed=0)
+    scales = {(h, w): n for h, w, n in loader.batch_sampler.scales}
+    assert sorted(scales) == [(32, 32), (64, 64), (96, 96)]
+    shapes = []
+    for batch in loader:
+        inputs = batch['inputs']
+        h, w = inputs[0].shape[-2:]
+        assert all(x.shape[-2:] == (h, w) for x in inputs)
+        assert len(inputs) == scales[(h, w)]
+        shapes.append((h, w))
+    assert len(shapes) == len(loader) and len(set(shapes)) > 1
+
+
+# -- MobileViT: transformer dropout, 20k warm-up, output stride -------------
+def test_mobilevit_imagenet_recipe():
+    cfg = load('mobilevit/mobilevit-s_8xb128_in1k.py')
+    assert cfg.model.backbone.drop_rate == 0.1
+    assert cfg.param_scheduler[0] == dict(
+        type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+        end=20000)
+    init_default_scope('mmpretrain')
+    model = CLS_MODELS.build(cfg.model)
+    layers = [m for m in model.backbone.modules()
+              if type(m).__name__ == 'TransformerEncoderLayer']
+    assert len(layers) == 2 + 4 + 3
+    for layer in layers:  # ml-cvnets: dropout 0.1, attn / ffn dropout 0
+        assert layer.attn.proj_drop.p == 0.1 and layer.attn.attn_drop == 0
+        assert layer.ffn.layers[-1].p == 0.1
+        assert layer.ffn.layers[0][-1].p == 0.
+
+
+def test_mobilevit_output_stride():
+    """ml-cvnets' segmentation backbone: output stride 16 removes layer5's
+    downsampling stride, 8 also layer4's, layer5's depthwise conv dilated by
+    2; same weights, and the layers before the change compute the same."""
+    x = torch.randn(1, 3, 64, 64)
+    ref = MobileViT('xxs', out_indices=(2, 3, 4)).eval()
+    outs = {32: ref(x)}
+    for os_ in (16, 8):
+        model = MobileViT('xxs', out_indices=(2, 3, 4),
+                          output_stride=os_).eval()
+        model.load_state_dict(ref.state_dict(), strict=True)
+        outs[os_] = model(x)
+        dw5 = model.layer5[0].depthwise_conv.conv
+        assert dw5.stride == (1, 1) and dw5.dilation == ((1, 1) if os_ == 16
+                                                         else (2, 2))
+    assert [o.shape[-1] for o in outs[16]] == [8, 4, 4]
+    assert [o.shape[-1] for o in outs[8]] == [8, 8, 8]
+    torch.testing.assert_close(outs[16][1], outs[32][1], rtol=0, atol=0)
+    torch.testing.assert_close(outs[8][0], outs[32][0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match='output_stride of MobileViT'):
+        MobileViT('xxs', output_stride=4)
+
+
+# -- ExMobileViT: its authors' classification recipe -------------------------
+def test_exmobilevit_recipe():
+    for arch in ('576', '640', '928'):
+        cfg = load(f'exmobilevit/exmobilevit-{arch}_8xb128_in1k.py')
+        assert [h.type for h in cfg.custom_hooks] == ['RandomStateHook']
+        assert cfg.data_preprocessor.mean == [123.675, 116.28, 103.53]
+        assert cfg.data_preprocessor.std == [58.395, 57.12, 57.375]
+        steps = cfg.test_dataloader.dataset.pipeline
+        assert steps[1].scale == (256, 256) and not steps[1].keep_ratio
+        assert cfg.train_dataloader.dataset.pipeline[1].scale == 256
+        assert 'batch_sampler' not in cfg.train_dataloader
+        assert cfg.optim_wrapper.optimizer.lr == 2e-3
+        assert cfg.optim_wrapper.optimizer.weight_decay == 0.01
+        assert cfg.param_scheduler == [
+            dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0,
+                 end=12),
+            dict(type='CosineAnnealingLR', T_max=288, eta_min=2e-4,
+                 by_epoch=True, begin=0, end=300)]
+        assert cfg.model.head.get('dropout_rate', 0) == 0

@@ -1,10 +1,11 @@
 # MobileViT-S on ImageNet-1k with MobileViT's recipe (paper and
-# apple/ml-cvnets): 8 GPUs x 128 images of 256x256, AdamW 2e-3, 300 epochs,
-# label smoothing 0.1, classifier dropout 0.1, model EMA (momentum 5e-4).
-# ml-cvnets' multi-scale variable-batch sampler is replaced by its base
-# scale (see the _base_ files). Not kept: the transformer dropout 0.1 of the
-# ml-cvnets config (MobileViT here has stochastic depth, drop_path_rate, but
-# no dropout inside the transformer). Reports top-1 / top-5.
+# apple/ml-cvnets config/classification/imagenet/mobilevit.yaml): 8 GPUs x
+# 128 images of 256x256 at the base scale of ml-cvnets' multi-scale
+# variable-batch sampler (crops 160-320 px, batch scaled to keep the pixels),
+# AdamW 2e-3 after a 20k-iteration warm-up from 2e-4, cosine to 2e-4, 300
+# epochs, label smoothing 0.1, classifier dropout 0.1, transformer dropout
+# 0.1, model EMA (momentum 5e-4); see the _base_ files for the differences
+# left. Reports top-1 / top-5.
 #   python tools/train.py configs/mobilevit/mobilevit-s_8xb128_in1k.py
 # The trained checkpoint initialises the dense models' backbone:
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint=<epoch_300.pth>)

@@ -8,6 +8,7 @@ samples with the file name, ``evaluation`` the evaluator that drops them.
 from . import evaluation  # noqa: F401  (registers DropBadSamplesEvaluator)
 from . import transforms  # noqa: F401  (registers the checking transforms)
 from . import folder, yolo  # noqa: F401  (FolderSegDataset, YOLODataset)
+from . import samplers  # noqa: F401  (VariableBatchSampler & its crop)
 from .checks import check_dataset_folders, dataset_classes
 from .coco import check_coco_annotations
 from .pipelines import prepare_sample_checks

@@ -1,12 +1,12 @@
 # ImageNet-1k, MobileViT's data recipe (apple/ml-cvnets
 # config/classification/imagenet/mobilevit.yaml): random resized crops
-# (bilinear) and flips only; inputs are RGB in [0, 1] (no mean/std); test:
-# resize the short side to 288, centre crop 256. 128 images per GPU (x 8 GPUs
-# = 1024).
-# Difference: ml-cvnets trains with its multi-scale variable-batch sampler
-# (crops of 160..320 px in 5 scales, batch size scaled inversely to the crop
-# area, base 256x256 x 128); mmpretrain has no such sampler, so the closest
-# mmpretrain form is the sampler's base scale: 256x256 crops, 128 per GPU.
+# (bilinear) and flips only, drawn by ml-cvnets' multi-scale variable-batch
+# sampler (VariableBatchSampler: every batch at one of the crop sizes 160,
+# 192, 256, 288, 320 -- 5 scales from 160 to 320 plus the base 256, multiples
+# of 32 -- with 327, 227, 128, 101 or 81 images per GPU, the pixels of 128
+# crops of 256x256); inputs are RGB in [0, 1] (no mean/std); test: resize the
+# short side to 288, centre crop 256, 100 per GPU. Base batch 128 per GPU (x 8
+# GPUs = 1024).
 # Layout: data/imagenet/{train/<wnid>/*.JPEG, val/*.JPEG, meta/{train,val}.txt}
 # (toy version: python tools/dataset_converters/make_toy_data.py imagenet).
 dataset_type = 'ImageNet'
@@ -20,7 +20,7 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
-        type='RandomResizedCrop',
+        type='VariableRandomResizedCrop',  # at the size of its batch
         scale=256,
         backend='pillow',
         interpolation='bilinear'),
@@ -49,6 +49,13 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True),
+    batch_sampler=dict(
+        type='VariableBatchSampler',
+        base_size=256,
+        min_size=160,
+        max_size=320,
+        num_scales=5,
+        size_divisor=32),
 )
 val_dataloader = dict(
     batch_size=100,
