@@ -55,11 +55,15 @@ def resolve_type(registry, type_, scope):
 def dataset_classes(dataset_cfg, scope):
     """The class names a dataset config will have: its
     ``metainfo.classes`` (a sequence, or a file with one name a line), else
-    those of its type's ``METAINFO``; None when they cannot be known."""
+    those of its type's ``METAINFO``, else those a type that reads its class
+    list from the data says (``classes_of(dataset_cfg)``, e.g.
+    ``YOLODataset``'s ``data.yaml``); None when they cannot be known."""
     classes = (dataset_cfg.get('metainfo') or {}).get('classes')
     if classes is None:
         cls = resolve_type(DATASETS, dataset_cfg.get('type'), scope)
         classes = getattr(cls, 'METAINFO', {}).get('classes')
+        if classes is None and hasattr(cls, 'classes_of'):
+            classes = cls.classes_of(dataset_cfg)
     if isinstance(classes, str):  # as mmengine reads it: a file, if any
         try:
             classes = list_from_file(classes)

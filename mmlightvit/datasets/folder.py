@@ -26,6 +26,8 @@ import os.path as osp
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .coco import DatasetConfigError
+
 __all__ = ['FolderSegDataset']
 
 
@@ -36,8 +38,8 @@ def _parse_colour(line, path):
     except ValueError:
         colour = []
     if len(colour) != 3 or not all(0 <= c <= 255 for c in colour):
-        raise ValueError(f'{path}: expected "R G B" (0..255) a line, got '
-                         f'"{line}"')
+        raise DatasetConfigError(
+            f'{path}: expected "R G B" (0..255) a line, got "{line}"')
     return colour
 
 
@@ -66,15 +68,16 @@ class FolderSegDataset(BaseSegDataset):
         classes = meta.get('classes')
         where = files.get('classes', 'metainfo.classes')
         if not classes:
-            raise ValueError(f'{cls.__name__} needs its class names: '
-                             "metainfo=dict(classes='.../classes.txt') (one "
-                             'name a line) or a list of names')
+            raise DatasetConfigError(
+                f'{cls.__name__} needs its class names: '
+                "metainfo=dict(classes='.../classes.txt') (one name a line) "
+                'or a list of names')
         classes = [c.strip() for c in classes] if 'classes' in files \
             else list(classes)
         duplicates = sorted({c for c in classes if classes.count(c) > 1})
         if duplicates:
-            raise ValueError(f'{where}: class names listed twice: '
-                             f'{duplicates}')
+            raise DatasetConfigError(
+                f'{where}: class names listed twice: {duplicates}')
         meta['classes'] = tuple(classes)
         palette = meta.get('palette')
         if 'palette' in files:
@@ -82,7 +85,7 @@ class FolderSegDataset(BaseSegDataset):
                        for line in palette if line.strip()]
             meta['palette'] = palette
         if palette is not None and len(palette) != len(classes):
-            raise ValueError(
+            raise DatasetConfigError(
                 f'{files.get("palette", "metainfo.palette")} has '
                 f'{len(palette)} colours for the {len(classes)} classes of '
                 f'{where}')

@@ -33,6 +33,8 @@ from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
 from PIL import Image
 
+from .coco import DatasetConfigError
+
 __all__ = ['IMG_EXTENSIONS', 'YOLODataError', 'YOLODataset',
            'label_dir_of', 'read_class_names', 'scan_yolo_split', 'to_coco']
 
@@ -43,8 +45,9 @@ _EXIF_ORIENTATION = 0x0112
 _TRANSPOSED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
 
-class YOLODataError(ValueError):
-    """YOLO labels, class lists or folders that cannot be used as they are."""
+class YOLODataError(DatasetConfigError):
+    """YOLO labels, class lists or folders that cannot be used as they are
+    (the tools end with its message, no traceback)."""
 
 
 def read_class_names(path):
@@ -179,6 +182,7 @@ def scan_yolo_split(img_dir, label_dir, num_classes, on_error='raise',
     if on_error not in ON_ERROR:
         raise ValueError(f'on_error must be one of {ON_ERROR}, got '
                          f'{on_error!r}')
+    img_dir, label_dir = osp.normpath(img_dir), osp.normpath(label_dir)
     for what, folder in (('image', img_dir), ('label', label_dir)):
         if not osp.isdir(folder):
             raise FileNotFoundError(f'{what} folder {folder} does not exist')
@@ -264,9 +268,7 @@ class YOLODataset(BaseDetDataset):
     def __init__(self, *args, ann_file='data.yaml',
                  data_prefix=dict(img='images/train/'), on_error='raise',
                  tolerance=1.0, metainfo=None, **kwargs):
-        data_root = kwargs.get('data_root') or ''
-        class_file = ann_file if osp.isabs(ann_file) else osp.join(
-            data_root, ann_file)
+        class_file = self._class_file(ann_file, kwargs.get('data_root'))
         names = read_class_names(class_file)
         metainfo = dict(metainfo or {})
         given = metainfo.get('classes')
@@ -281,12 +283,34 @@ class YOLODataset(BaseDetDataset):
         super().__init__(*args, ann_file=ann_file, data_prefix=data_prefix,
                          metainfo=metainfo, **kwargs)
 
+    @staticmethod
+    def _class_file(ann_file, data_root):
+        """The class list's path, as mmengine resolves ``ann_file``."""
+        if osp.isabs(ann_file) or not data_root:
+            return ann_file
+        return osp.join(data_root, ann_file)
+
+    @classmethod
+    def classes_of(cls, dataset_cfg):
+        """The class names of a ``YOLODataset`` config's class list, read
+        before the dataset is built (for the start-up checks); None if the
+        list is not there or not readable."""
+        path = cls._class_file(dataset_cfg.get('ann_file', 'data.yaml'),
+                               dataset_cfg.get('data_root'))
+        try:
+            return read_class_names(path)
+        except (FileNotFoundError, YOLODataError):
+            return None
+
     def load_data_list(self):
-        img_dir = self.data_prefix['img']
+        img_dir = osp.normpath(self.data_prefix['img'])
         label_dir = self.data_prefix.get('label') or label_dir_of(img_dir)
         samples = scan_yolo_split(img_dir, label_dir,
                                   len(self.metainfo['classes']),
                                   self.on_error, self.tolerance)
+        if not samples:
+            raise YOLODataError(f'{img_dir}: no usable images (extensions '
+                                f'{", ".join(IMG_EXTENSIONS)})')
         return [dict(img_id=i, img_path=s['img_path'], width=s['width'],
                      height=s['height'],
                      instances=[dict(bbox=box, bbox_label=label,
@@ -299,6 +323,12 @@ class YOLODataset(BaseDetDataset):
             return self.data_list
         empty_gt = self.filter_cfg.get('filter_empty_gt', False)
         min_size = self.filter_cfg.get('min_size', 0)
-        return [d for d in self.data_list
+        kept = [d for d in self.data_list
                 if (d['instances'] or not empty_gt)
                 and min(d['width'], d['height']) >= min_size]
+        if not kept:
+            raise YOLODataError(
+                f'{osp.normpath(self.data_prefix["img"])}: filter_cfg '
+                f'{dict(self.filter_cfg)} leaves none of its '
+                f'{len(self.data_list)} images')
+        return kept

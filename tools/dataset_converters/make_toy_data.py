@@ -14,6 +14,9 @@
         --out data/toy/folder_seg
         -> data/toy/folder_seg/{classes.txt,palette.txt,images,masks}
            (a folder of images + PNG masks, 5 classes)
+    python tools/dataset_converters/make_toy_data.py voc
+        -> data/VOCdevkit/VOC2012 (PASCAL VOC 2012 + the augmented set, as
+           mmseg's pascal_voc12_aug.py reads it)
 
 An existing non-empty dataset folder is left as it is unless --overwrite.
 """
@@ -149,6 +152,7 @@ def parse_args(argv=None):
                        help='replace existing train/val/meta')
     imnet.set_defaults(func=_imagenet)
     _add_own_data_parsers(sub)
+    _add_voc_parser(sub)
     return parser.parse_args(argv)
 
 
@@ -184,24 +188,69 @@ def _own_data(args):
 
 
 def _add_own_data_parsers(sub):
-    for layout, name, default, size, text in (
-            ('yolo', 'yolo', 'data/toy/yolo', 160,
+    for layout, name, default, nums, size, text in (
+            ('yolo', 'yolo', 'data/toy/yolo', (96, 24), 128,
              'YOLO detection layout (data.yaml, images/{train,val}, '
              'labels/{train,val}/*.txt), 20 classes'),
-            ('folder_seg', 'folder-seg', 'data/toy/folder_seg', 128,
+            ('folder_seg', 'folder-seg', 'data/toy/folder_seg', (64, 16),
+             128,
              'segmentation folder (classes.txt, palette.txt, '
              'images/{train,val}, masks/{train,val}/*.png), 5 classes')):
         p = sub.add_parser(name, help=text)
         p.add_argument('--out', default=default,
                        help=f"the dataset folder, a config's data_root "
                        f'(default: {default})')
-        p.add_argument('--num-train', type=int, default=64)
-        p.add_argument('--num-val', type=int, default=16)
+        p.add_argument('--num-train', type=int, default=nums[0])
+        p.add_argument('--num-val', type=int, default=nums[1])
         p.add_argument('--size', type=int, default=size, help='image side')
         p.add_argument('--seed', type=int, default=0)
         p.add_argument('--overwrite', action='store_true',
                        help='replace what the set writes in --out')
         p.set_defaults(func=_own_data, layout=layout)
+
+
+# -- PASCAL VOC 2012 (+ the SBD-augmented set) ------------------------------
+def _voc(args):
+    from mmlightvit.datasets.toy import VOC_TOY_CLASSES, make_toy_voc
+    data_root = osp.join(args.out, 'VOCdevkit', 'VOC2012')
+    existed = bool(_count(data_root))
+    start = time.time()
+    make_toy_voc(args.out, num_train=args.num_train, num_aug=args.num_aug,
+                 num_val=args.num_val, size=args.size, seed=args.seed,
+                 overwrite=args.overwrite)
+    if existed and not args.overwrite:
+        print(f'{data_root} already exists and is not empty: left unchanged '
+              '(pass --overwrite to regenerate it).')
+        return
+    print(f'Wrote toy PASCAL VOC 2012 to {data_root} in '
+          f'{time.time() - start:.1f}s (seed {args.seed}, '
+          f'{args.size}x{args.size}):')
+    for sub in ('JPEGImages', 'SegmentationClass', 'SegmentationClassAug'):
+        print(f'  {osp.join(data_root, sub)}/: '
+              f'{_count(osp.join(data_root, sub))} files')
+    print(f'  {osp.join(data_root, "ImageSets", "Segmentation")}/: '
+          'train.txt, aug.txt, val.txt, trainval.txt')
+    classes = ', '.join(f'{v}={name}'
+                        for v, (name, _, _) in VOC_TOY_CLASSES.items())
+    print(f'  labels {classes}, 255=void (object borders)')
+
+
+def _add_voc_parser(sub):
+    voc = sub.add_parser('voc', help='PASCAL VOC 2012 layout with the '
+                         'augmented set (VOCdevkit/VOC2012/{JPEGImages,'
+                         'SegmentationClass,SegmentationClassAug,ImageSets})')
+    voc.add_argument('--out', default='data',
+                     help='folder that receives VOCdevkit/VOC2012 '
+                     '(default: data)')
+    voc.add_argument('--num-train', type=int, default=32)
+    voc.add_argument('--num-aug', type=int, default=32,
+                     help='images of the augmented set (aug.txt)')
+    voc.add_argument('--num-val', type=int, default=16)
+    voc.add_argument('--size', type=int, default=128, help='image side')
+    voc.add_argument('--seed', type=int, default=0)
+    voc.add_argument('--overwrite', action='store_true',
+                     help='replace an existing non-empty VOC2012 folder')
+    voc.set_defaults(func=_voc)
 
 
 def main(argv=None):

@@ -31,9 +31,9 @@ import os
 import os.path as osp
 import sys
 
-from mmlightvit.datasets.yolo import (YOLODataError, label_dir_of,
-                                      read_class_names, scan_yolo_split,
-                                      to_coco)
+from mmlightvit.apis.cli import run_cli
+from mmlightvit.datasets.yolo import (label_dir_of, read_class_names,
+                                      scan_yolo_split, to_coco)
 
 
 def parse_args(argv=None):
@@ -83,8 +83,8 @@ def main(argv=None):
     outs = {s: osp.join(out_dir, f'instances_{s}.json') for s in args.splits}
     existing = [p for p in outs.values() if osp.exists(p)]
     if existing and not args.overwrite:
-        raise FileExistsError(f'{existing[0]} exists: left as it is (pass '
-                              '--overwrite to replace it)')
+        sys.exit(f'error: {existing[0]} exists: left as it is (pass '
+                 '--overwrite to replace it)')
     converted = {}
     for split in args.splits:  # check every split before writing anything
         img_dir = split_image_dir(args.data_root, class_file, split)
@@ -109,7 +109,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (FileNotFoundError, FileExistsError, YOLODataError) as e:
-        sys.exit(f'error: {e}')
+    run_cli(main)
