@@ -21,7 +21,8 @@ def switch_to_deploy(model):
     names; empty when nothing in the model can be re-parameterised."""
     names = []
     for name, module in model.named_modules():
-        if any(name == n or name.startswith(n + '.') for n in names):
+        if any(n == '' or name == n or name.startswith(n + '.')
+               for n in names):
             continue
         if callable(getattr(module, 'switch_to_deploy', None)):
             names.append(name)
