@@ -16,8 +16,8 @@ import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.analysis.jit_handles import get_shape
 
-from .model import (build_model, default_input_shape, load_model_config,
-                    num_params, task_of)
+from .model import (build_model, default_input_shape, dummy_data_samples,
+                    load_model_config, num_params, task_of)
 
 
 def sdpa_flop_jit(inputs, outputs):
@@ -41,14 +41,17 @@ _ELEMENTWISE = ('add', 'sub', 'mul', 'div', 'neg', 'rsub', 'silu', 'gelu',
 
 
 class _TensorForward(torch.nn.Module):
-    """``model(x)`` in mode='tensor' (raw outputs), for the jit trace."""
+    """``model(x)`` in mode='tensor' (raw outputs), for the jit trace;
+    detectors get the meta information of ``x`` (two-stage ones need it for
+    their proposals)."""
 
-    def __init__(self, model):
+    def __init__(self, model, samples=None):
         super().__init__()
         self.model = model
+        self.samples = samples
 
     def forward(self, x):
-        return self.model(x, mode='tensor')
+        return self.model(x, self.samples, mode='tensor')
 
 
 @torch.no_grad()
@@ -68,7 +71,9 @@ def model_complexity(config, shape=None, cfg_options=None, device='cpu'):
     if aux is not None:
         model.auxiliary_head = None
     x = torch.randn(1, 3, *shape, device=device)
-    analyzer = FlopAnalyzer(_TensorForward(model), (x, ))
+    samples = dummy_data_samples('det', shape, 1) \
+        if task_of(cfg) == 'det' else None
+    analyzer = FlopAnalyzer(_TensorForward(model, samples), (x, ))
     analyzer.set_op_handle(**EXTRA_FLOP_HANDLES)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)

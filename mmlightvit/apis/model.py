@@ -140,5 +140,23 @@ def build_model(cfg, device='cpu', with_aux=False, checkpoint=None):
     return model.to(device).eval()
 
 
+def dummy_data_samples(task, shape, batch_size):
+    """Data samples with the meta information ``predict`` needs for images
+    that are already at ``shape`` (no resizing, no padding)."""
+    h, w = shape
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
+    if task == 'seg':
+        from mmseg.structures import SegDataSample
+        return [SegDataSample(metainfo=dict(meta, padding_size=[0, 0, 0, 0]))
+                for _ in range(batch_size)]
+    if task == 'det':
+        from mmdet.structures import DetDataSample
+        return [DetDataSample(metainfo=dict(
+            meta, batch_input_shape=(h, w), scale_factor=(1.0, 1.0)))
+            for _ in range(batch_size)]
+    from mmpretrain.structures import DataSample
+    return [DataSample(metainfo=meta) for _ in range(batch_size)]
+
+
 def num_params(module):
     return sum(p.numel() for p in module.parameters())

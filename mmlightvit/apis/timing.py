@@ -6,6 +6,8 @@ import time
 
 import torch
 
+from .model import dummy_data_samples
+
 
 def synchronize(device):
     if str(device).startswith('cuda'):
@@ -48,24 +50,6 @@ def summarize(times):
                 iqr=p75 - p25, min=times[0], n=len(times))
 
 
-def dummy_data_samples(task, shape, batch_size):
-    """Data samples with the meta information ``predict`` needs for images
-    that are already at ``shape`` (no resizing, no padding)."""
-    h, w = shape
-    meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
-    if task == 'seg':
-        from mmseg.structures import SegDataSample
-        return [SegDataSample(metainfo=dict(meta, padding_size=[0, 0, 0, 0]))
-                for _ in range(batch_size)]
-    if task == 'det':
-        from mmdet.structures import DetDataSample
-        return [DetDataSample(metainfo=dict(
-            meta, batch_input_shape=(h, w), scale_factor=(1.0, 1.0)))
-            for _ in range(batch_size)]
-    from mmpretrain.structures import DataSample
-    return [DataSample(metainfo=meta) for _ in range(batch_size)]
-
-
 def make_runner(model, task, shape, batch_size=1, mode='predict',
                 backbone_only=False, device='cpu'):
     """A no-argument callable running one random batch through the model:
@@ -74,7 +58,5 @@ def make_runner(model, task, shape, batch_size=1, mode='predict',
     x = torch.randn(batch_size, 3, *shape, device=device)
     if backbone_only:
         return lambda: model.backbone(x)
-    if mode == 'tensor':
-        return lambda: model(x, mode='tensor')
     samples = dummy_data_samples(task, shape, batch_size)
-    return lambda: model(x, samples, mode='predict')
+    return lambda: model(x, samples, mode=mode)
