@@ -191,7 +191,9 @@ def check_one_step(cfg):
     assert not any(isinstance(m, torch.nn.SyncBatchNorm)
                    for m in model.modules())
     if scope == 'mmseg':
-        assert model.decode_head.num_classes == 150
+        # ADE20K's 150 classes; PASCAL VOC's 21 (MobileViT's own recipe)
+        voc = 'PascalVOC' in str(cfg.get('dataset_type'))
+        assert model.decode_head.num_classes == (21 if voc else 150)
 
     # one training step (as in a Runner's first iteration: batch augments
     # such as YOLOX's BatchSyncRandomResize read the iteration)

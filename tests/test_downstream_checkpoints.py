@@ -246,7 +246,8 @@ def assert_same_weights(model, reference):
 
 def seg_logits(model, seed=2):
     init_default_scope('mmseg')
-    x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(seed))
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(2, 3, 64, 96, generator=gen)
     with torch.no_grad():
         return model.backbone(x), model(x, mode='tensor')
 
@@ -424,8 +425,9 @@ def test_partial_official_checkpoint_refused(seg_files, tmp_path):
     _, official, _, _ = seg_files
     checkpoint = torch.load(official, map_location='cpu', weights_only=True)
     state_dict = checkpoint['state_dict']
-    for key in [k for k in state_dict if k.startswith('backbone.features.24.')]:
-        del state_dict[key]
+    for key in list(state_dict):
+        if key.startswith('backbone.features.24.'):  # M1.1's last block
+            del state_dict[key]
     partial = str(tmp_path / 'partial.pth')
     torch.save(checkpoint, partial)
     runner = runner_for(SEG_CONFIG, tmp_path)
@@ -461,7 +463,8 @@ def test_tools_test_official_equals_native(seg_files, toy_ade, tmp_path):
         rc, log = run_tool('tools/test.py', SEG_CONFIG, path, '--work-dir',
                            str(tmp_path / f'w_{name}'), '--out', str(out),
                            '--cfg-options', *data_options(toy_ade),
-                           'test_dataloader.dataset.pipeline.1.scale=(200,100)')
+                           'test_dataloader.dataset.pipeline.1.scale='
+                           '(200,100)')
         assert rc == 0, log
         assert re.search(r'mIoU: [\d.]+', log), log
         preds[name] = {p.name: p.read_bytes() for p in out.rglob('*.png')}

@@ -60,7 +60,8 @@ def test_metafile(metafile):
             model['Name']
         assert osp.isfile(osp.join(ROOT, model['Config']))
         meta = model['Metadata']
-        assert meta['Training Data'] in ('ADE20K', 'COCO', 'ImageNet-1k')
+        assert meta['Training Data'] in ('ADE20K', 'COCO', 'ImageNet-1k',
+                                         'PASCAL VOC 2012')
         assert 1 <= len(meta['Architecture']) <= 2
         for key in ('Parameters', 'FLOPs'):
             assert isinstance(meta.get(key, 0), int)
@@ -91,7 +92,8 @@ def test_published_numbers():
     assert zoo['repvit-m2-3_8xb256_in1k']['weights'].endswith(
         'repvit_m2_3_distill_300e.pth')
     published = [e for e in zoo.values() if e['metrics']]
-    assert len(published) == 31  # 12 ImageNet, 9 ADE20K, 10 COCO
+    # 12 ImageNet, 9 ADE20K, 10 COCO, 3 PASCAL VOC
+    assert len(published) == 34
     mask_rcnn = zoo['mask-rcnn_repvit-m1-1_fpn_8xb2-1x_coco']
     assert mask_rcnn['metrics'] == {'box AP': 39.8, 'mask AP': 37.2}
 

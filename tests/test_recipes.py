@@ -4,6 +4,7 @@ MobileViT's multi-scale variable-batch sampler, transformer dropout and
 VOC DeepLabv3 (output stride 8), EMO's weight-decay exemptions, ExMobileViT's
 classification recipe."""
 import copy
+import os
 import os.path as osp
 import pickle
 import re
@@ -444,3 +445,152 @@ def test_exmobilevit_recipe():
             dict(type='CosineAnnealingLR', T_max=288, eta_min=2e-4,
                  by_epoch=True, begin=0, end=300)]
         assert cfg.model.head.get('dropout_rate', 0) == 0
+
+
+# -- MobileViT's PASCAL VOC DeepLabv3 -----------------------------------------
+VOC = 'mobilevit/deeplabv3_mobilevit-{}_4xb16-50e_voc12aug-512x512.py'
+
+
+def test_voc_recipe():
+    """ml-cvnets' deeplabv3_mobilevit.yaml, value by value."""
+    cfg = load(VOC.format('s'))
+    model = cfg.model
+    assert model.backbone.output_stride == 8
+    assert model.backbone.drop_rate == 0.1
+    assert model.backbone.norm_cfg.type == 'SyncBN'
+    assert not model.backbone.norm_eval
+    head = model.decode_head
+    assert (head.type, head.in_channels, head.channels) == (
+        'DeepLabV3Head', 160, 512)
+    assert head.dilations == (1, 12, 24, 36) and head.dropout_ratio == 0.1
+    assert head.num_classes == 21 and head.align_corners
+    aux = model.auxiliary_head
+    assert (aux.in_channels, aux.channels, aux.num_convs) == (128, 128, 1)
+    assert aux.loss_decode.loss_weight == 0.4 and aux.dropout_ratio == 0.1
+    assert model.data_preprocessor.std == [255.] * 3  # inputs in [0, 1]
+    assert model.data_preprocessor.seg_pad_val == 255
+    opt = cfg.optim_wrapper
+    assert opt.optimizer.lr == 9e-4 and opt.optimizer.weight_decay == 0.01
+    assert opt.accumulative_counts == 2
+    assert opt.paramwise_cfg.custom_keys == {
+        'decode_head': dict(lr_mult=10.), 'auxiliary_head': dict(lr_mult=10.)}
+    assert cfg.train_cfg.max_epochs == 50
+    assert cfg.param_scheduler[0].end == 500
+    assert cfg.param_scheduler[0].start_factor == 0.1  # 9e-5 / 9e-4
+    assert cfg.param_scheduler[1].eta_min == 1e-6
+    assert cfg.train_dataloader.batch_size == 16
+    assert cfg.auto_scale_lr.base_batch_size == 64
+    hooks = {h.type: h for h in cfg.custom_hooks}
+    assert hooks['EMAHook'].momentum == 5e-4
+    steps = [s.type for s in cfg.train_dataloader.dataset.datasets[0].pipeline]
+    assert steps[3:] == ['RandomResize', 'RandomFlip', 'RandomCrop',
+                         'CvnetsGaussianBlur', 'CvnetsPhotometricDistort',
+                         'RandomRotate', 'PackSegInputs']
+    resize = cfg.train_dataloader.dataset.datasets[0].pipeline[3]
+    assert resize.scale == [(1024, 256), (1024, 768)]
+    for arch, width in (('xs', 96), ('xxs', 80)):
+        assert load(VOC.format(arch)).model.decode_head.in_channels == width
+
+
+def test_deeplabv3_head_projects_with_1x1():
+    from mmseg.models.decode_heads import ASPPHead
+    from mmlightvit.models.seg_heads import DeepLabV3Head
+    kw = dict(in_channels=16, channels=8, dilations=(1, 2, 3, 4),
+              num_classes=3, norm_cfg=dict(type='BN'))
+    ours, theirs = DeepLabV3Head(**kw), ASPPHead(**kw)
+    assert ours.bottleneck.conv.kernel_size == (1, 1)
+    assert ours.bottleneck.conv.in_channels == 5 * 8
+    assert num_params(theirs) - num_params(ours) == 5 * 8 * 8 * (9 - 1)
+    ours.eval()
+    out = ours([torch.randn(2, 16, 9, 9)])
+    assert out.shape == (2, 3, 9, 9)
+
+
+def test_cvnets_transforms():
+    from mmlightvit.datasets.cvnets_transforms import (
+        CvnetsGaussianBlur, CvnetsPhotometricDistort)
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    seg = rng.integers(0, 21, (24, 32), dtype=np.uint8)
+    for cls in (CvnetsGaussianBlur, CvnetsPhotometricDistort):
+        kept = cls(prob=0.).transform(dict(img=img.copy(), gt_seg_map=seg))
+        assert np.array_equal(kept['img'], img)
+        np.random.seed(1)
+        out = cls(prob=1.).transform(dict(img=img.copy(),
+                                          gt_seg_map=seg.copy()))
+        assert out['img'].shape == img.shape and out['img'].dtype == np.uint8
+        assert not np.array_equal(out['img'], img)
+        assert np.array_equal(out['gt_seg_map'], seg)
+
+
+def test_toy_voc(tmp_path):
+    from mmseg.datasets import PascalVOCDataset
+    from PIL import Image
+    from mmlightvit.datasets.toy import VOC_TOY_CLASSES, make_toy_voc
+    root = make_toy_voc(str(tmp_path), num_train=3, num_aug=2, num_val=2,
+                        size=48, seed=0)
+    assert root == osp.join(str(tmp_path), 'VOCdevkit', 'VOC2012')
+    lists = osp.join(root, 'ImageSets', 'Segmentation')
+    assert sorted(os.listdir(lists)) == ['aug.txt', 'train.txt',
+                                         'trainval.txt', 'val.txt']
+    mask = Image.open(osp.join(root, 'SegmentationClass', '2007_000001.png'))
+    assert mask.mode == 'P' and mask.getpalette()[3:6] == [128, 0, 0]
+    init_default_scope('mmseg')
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+    for prefix, ann, num in (('SegmentationClass', 'train', 3),
+                             ('SegmentationClassAug', 'aug', 2),
+                             ('SegmentationClass', 'val', 2)):
+        ds = PascalVOCDataset(
+            data_root=root, pipeline=pipeline,
+            data_prefix=dict(img_path='JPEGImages', seg_map_path=prefix),
+            ann_file=f'ImageSets/Segmentation/{ann}.txt')
+        assert len(ds) == num
+        labels = set(np.unique(ds[0]['gt_seg_map']).tolist())
+        assert labels <= set(VOC_TOY_CLASSES) | {255} and 255 in labels
+        assert len(labels - {0, 255}) >= 1
+    # the same files again; left alone without --overwrite
+    assert make_toy_voc(str(tmp_path), num_train=1) == root
+    assert len(os.listdir(osp.join(root, 'JPEGImages'))) == 7
+    rc, out = run_tool('tools/dataset_converters/make_toy_data.py', 'voc',
+                       '--out', str(tmp_path / 'cli'), '--num-train', '1',
+                       '--num-aug', '1', '--num-val', '1', '--size', '32')
+    assert rc == 0 and 'Wrote toy PASCAL VOC 2012' in out, out
+
+
+@pytest.mark.slow
+def test_voc_recipe_trains_on_toy_voc(tmp_path):
+    """tools/train.py with the MobileViT-XXS VOC recipe on toy VOC (train +
+    aug lists): an epoch (2 iterations, one accumulated update), validation
+    with mIoU over 21 classes, the EMA weights in the checkpoint."""
+    from mmlightvit.datasets.toy import make_toy_voc
+    root = make_toy_voc(str(tmp_path / 'data'), num_train=2, num_aug=2,
+                        num_val=2, size=64, seed=1)
+    work = tmp_path / 'work'
+    options = ['model.backbone.init_cfg=None', 'train_dataloader.batch_size=2',
+               'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1']
+    for loader in ('train_dataloader.dataset.datasets.0',
+                   'train_dataloader.dataset.datasets.1', 'val_dataloader',
+                   'test_dataloader'):
+        options.append(f'{loader}.data_root={root}'
+                       if loader.startswith('train') else
+                       f'{loader}.dataset.data_root={root}')
+    for split in ('train', 'val', 'test'):
+        options += [f'{split}_dataloader.num_workers=0',
+                    f'{split}_dataloader.persistent_workers=False']
+    # small crops: shorter side 64..96, 64x64 crops, evaluation at 64
+    for i in (0, 1):
+        pipeline = f'train_dataloader.dataset.datasets.{i}.pipeline'
+        options += [f'{pipeline}.3.scale=[(128,64),(128,96)]',
+                    f'{pipeline}.5.crop_size=(64,64)']
+    options += ['model.data_preprocessor.size=(64,64)',
+                'val_dataloader.dataset.pipeline.1.scale=(128,64)']
+    rc, out = run_tool('tools/train.py', osp.join('configs',
+                                                  VOC.format('xxs')),
+                       '--work-dir', str(work), '--cfg-options', *options)
+    assert rc == 0, out[-3000:]
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
+    assert re.search(r'mIoU: [\d.]+', out), out[-3000:]
+    saved = torch.load(work / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)
+    assert saved['state_dict']['decode_head.conv_seg.weight'].shape[0] == 21
+    assert 'ema_state_dict' in saved

@@ -9,6 +9,7 @@ from . import evaluation  # noqa: F401  (registers DropBadSamplesEvaluator)
 from . import transforms  # noqa: F401  (registers the checking transforms)
 from . import folder, yolo  # noqa: F401  (FolderSegDataset, YOLODataset)
 from . import samplers  # noqa: F401  (VariableBatchSampler & its crop)
+from . import cvnets_transforms  # noqa: F401  (ml-cvnets' augmentations)
 from .checks import check_dataset_folders, dataset_classes
 from .coco import check_coco_annotations
 from .pipelines import prepare_sample_checks

@@ -30,8 +30,8 @@ sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..'))
 
 from mmlightvit.compat import (load_checkpoint_file,  # noqa: E402
                                sync_bn_to_bn, write_file_atomically)
-from mmlightvit.models.backbones.repvit import (checkpoint_layout,  # noqa: E402
-                                                convert_repvit, infer_arch)
+from mmlightvit.models.backbones.repvit import (  # noqa: E402
+    checkpoint_layout, convert_repvit, infer_arch)
 from mmlightvit.models.checkpoint import select_prefix  # noqa: E402
 
 PREFIX = 'backbone.'

@@ -308,9 +308,10 @@ class RepViT(BaseBackbone):
         super().__init__(arch, out_indices, frozen_stages, norm_eval,
                          init_cfg)
         if tap not in self.taps:
+            taps = ', '.join(map(repr, self.taps))
             raise ValueError(
-                f'tap of RepViT must be one of {", ".join(map(repr, self.taps))}'
-                f" ('last' = the official segmentation taps), got {tap!r}")
+                f'tap of RepViT must be one of {taps} (\'last\' = the '
+                f'official segmentation taps), got {tap!r}')
         self.tap = tap
         self._build_args = dict(
             arch=self.arch, in_channels=in_channels,
