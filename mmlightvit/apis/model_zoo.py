@@ -32,8 +32,8 @@ _REPVIT = {'m0_9': 'M0.9', 'm1_0': 'M1.0', 'm1_1': 'M1.1', 'm1_5': 'M1.5',
 _MOBILEVIT = {'xxs': 'XXS', 'xx_small': 'XXS', 'xs': 'XS', 'x_small': 'XS',
               's': 'S', 'small': 'S'}
 _SEG_HEADS = {'ASPPHead': 'DeepLabv3', 'DeepLabV3Head': 'DeepLabv3',
-              'DepthwiseSeparableASPPHead': 'DeepLabv3+', 'PSPHead': 'PSPNet', 'FPNHead': 'Semantic FPN',
-              'FCNHead': 'FCN', 'LRASPPHead': 'LR-ASPP', 'UPerHead': 'UPerNet'}
+              'DepthwiseSeparableASPPHead': 'DeepLabv3+', 'PSPHead': 'PSPNet',
+              'FPNHead': 'Semantic FPN', 'FCNHead': 'FCN', 'LRASPPHead': 'LR-ASPP', 'UPerHead': 'UPerNet'}
 _DETECTORS = {'RetinaNet': 'RetinaNet', 'MaskRCNN': 'Mask R-CNN',
               'FasterRCNN': 'Faster R-CNN', 'FCOS': 'FCOS'}
 _DATASETS = {'ADE20KDataset': 'ADE20K', 'CocoDataset': 'COCO',
