@@ -33,7 +33,8 @@ _MOBILEVIT = {'xxs': 'XXS', 'xx_small': 'XXS', 'xs': 'XS', 'x_small': 'XS',
               's': 'S', 'small': 'S'}
 _SEG_HEADS = {'ASPPHead': 'DeepLabv3', 'DeepLabV3Head': 'DeepLabv3',
               'DepthwiseSeparableASPPHead': 'DeepLabv3+', 'PSPHead': 'PSPNet',
-              'FPNHead': 'Semantic FPN', 'FCNHead': 'FCN', 'LRASPPHead': 'LR-ASPP', 'UPerHead': 'UPerNet'}
+              'FPNHead': 'Semantic FPN', 'FCNHead': 'FCN',
+              'LRASPPHead': 'LR-ASPP', 'UPerHead': 'UPerNet'}
 _DETECTORS = {'RetinaNet': 'RetinaNet', 'MaskRCNN': 'Mask R-CNN',
               'FasterRCNN': 'Faster R-CNN', 'FCOS': 'FCOS'}
 _DATASETS = {'ADE20KDataset': 'ADE20K', 'CocoDataset': 'COCO',
