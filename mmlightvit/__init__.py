@@ -10,6 +10,7 @@ from . import engine  # noqa: F401  (registers the resumable loop/sampler)
 from . import logging_filters  # noqa: F401  (quiet logs, see the module)
 from . import models  # noqa: F401  (registers the backbones)
 from . import optim  # noqa: F401  (registers AGCOptimWrapper)
+from . import amp  # noqa: F401  (registers the CPU bf16 AMP wrappers)
 from . import visualization  # noqa: F401  (registers PaintPredictionsHook)
 
 __version__ = '0.1.0'

@@ -250,6 +250,8 @@ def test_frozen_parts_of_a_random_backbone_are_warned(log_messages):
 def test_amp_without_cuda_is_one_line(monkeypatch):
     import torch
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr('mmlightvit.apis.cli.cpu_bf16_support',
+                        lambda: (False, 'this CPU has no bf16'))
     with pytest.raises(ConfigError, match='--amp needs a CUDA GPU'):
         enable_amp(toy_cfg())
 

@@ -15,6 +15,7 @@ from ..datasets.transforms import BadSampleError
 from ..engine import WorkDirBusyError
 from ..models.checks import ChannelMismatchError
 from .checks import ConfigError, check_config
+from .fast import cpu_bf16_support
 
 # the user's mistakes: run_cli ends the tool with their message alone
 USER_ERRORS = (FileNotFoundError, CheckpointError, ChannelMismatchError,
@@ -22,6 +23,13 @@ USER_ERRORS = (FileNotFoundError, CheckpointError, ChannelMismatchError,
                BadSampleError)
 
 SCOPES = ('mmseg', 'mmdet', 'mmpretrain')
+# --amp: the mixed-precision form of each optimizer wrapper, per device
+AMP_WRAPPERS = {
+    'cuda': {'OptimWrapper': 'AmpOptimWrapper',
+             'AGCOptimWrapper': 'AmpAGCOptimWrapper'},
+    'cpu': {'OptimWrapper': 'CPUAmpOptimWrapper',
+            'AGCOptimWrapper': 'CPUAmpAGCOptimWrapper'},
+}
 
 
 def load_config(args, dataloaders):
@@ -88,25 +96,36 @@ def run_cli(main):
 
 
 def enable_amp(cfg):
-    """Switch the config's optimizer wrapper to mixed precision (--amp).
+    """Switch the config's optimizer wrapper to mixed precision (--amp): fp16
+    with dynamic loss scaling on CUDA (mmengine's ``AmpOptimWrapper``), else
+    bf16 autocast on a CPU with AMX / AVX512-BF16
+    (:class:`mmlightvit.amp.CPUAmpOptimWrapper`).
 
     Raises:
-        ConfigError: no CUDA device (mmengine's AmpOptimWrapper is
-            GPU-only), or an optimizer wrapper AMP does not apply to.
+        ConfigError: neither CUDA nor a bf16 CPU, or an optimizer wrapper
+            AMP does not apply to.
     """
-    if not torch.cuda.is_available():
-        raise ConfigError('--amp needs a CUDA GPU (mmengine\'s '
-                          'AmpOptimWrapper runs on GPUs only) and this '
-                          'machine has none: run without --amp')
     wrapper = cfg.optim_wrapper.type
-    if wrapper in ('AmpOptimWrapper', 'AmpAGCOptimWrapper'):
+    if wrapper in AMP_WRAPPERS['cuda'].values() or \
+            wrapper in AMP_WRAPPERS['cpu'].values():
         print_log('AMP training is already enabled in your config.',
                   logger='current')
         return
-    amp = {'OptimWrapper': 'AmpOptimWrapper',
-           'AGCOptimWrapper': 'AmpAGCOptimWrapper'}
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device == 'cpu':
+        ok, reason = cpu_bf16_support()
+        if not ok:
+            raise ConfigError(f'--amp needs a CUDA GPU (fp16) or a CPU with '
+                              f'AMX or AVX512-BF16 (bf16), and {reason}: '
+                              f'run without --amp')
+    amp = AMP_WRAPPERS[device]
     if wrapper not in amp:
         raise ConfigError(f'--amp is only supported with OptimWrapper or '
                           f'AGCOptimWrapper, but the config uses {wrapper}')
     cfg.optim_wrapper.type = amp[wrapper]
-    cfg.optim_wrapper.loss_scale = 'dynamic'
+    if device == 'cuda':
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.dtype = 'bfloat16'
+        print_log(f'--amp: no CUDA GPU, bf16 autocast on the CPU ({reason})',
+                  logger='current')

@@ -17,15 +17,33 @@ calls ``switch_to_deploy()`` on the modules that have it (RepViT).
 
 Printed: median latency per batch with its spread (IQR = p75 - p25, and the
 min), and images/s = batch size / median latency; ``--out`` also writes them
-as JSON.
+as JSON. ``--fast [--precision bf16] [--no-compile]`` times the fast path
+(:func:`mmlightvit.apis.fast_inference`).
+
+Side by side (``--compare``, one or more configs): per config, the backbone
+and the whole network (``--parts``) as reference (timm for RepViT /
+MobileViT, else our eager model), eager fp32, fast fp32, fast bf16,
+onnxruntime and OpenVINO fp32 / bf16 (optional extra; 'n/a' when not
+installed), batch 1, interleaved rounds, medians ± half IQR and ratios to
+the reference, and the cosine of fast bf16 against eager fp32
+(:mod:`mmlightvit.apis.compare`). ``--readme FILE`` writes the table between
+the ``<!-- benchmark:start -->`` / ``<!-- benchmark:end -->`` markers.
+
+    python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...] --compare
+        [--parts backbone model] [--threads 2] [--repeat 10]
+        [--readme README.md]
 """
 import argparse
 import json
+import os.path as osp
+import sys
 
 import torch
 from mmengine.config import DictAction
 
+from mmlightvit.apis import compare
 from mmlightvit.apis.cli import run_cli
+from mmlightvit.apis.fast import PRECISIONS, autocast_dtype, fast_inference
 from mmlightvit.apis.model import (ShapeAction, build_model,
                                    default_input_shape, load_model_config,
                                    task_of)
@@ -37,7 +55,8 @@ from mmlightvit.apis.timing import make_runner, summarize, time_fn
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Inference latency / throughput of a model')
-    parser.add_argument('config', help='config file')
+    parser.add_argument('config', nargs='+',
+                        help='config file (several with --compare)')
     parser.add_argument('--checkpoint', help='checkpoint to load (default: '
                         'the initial weights; latency does not depend on '
                         'them except for the number of boxes NMS sees)')
@@ -62,26 +81,94 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int,
                         help='torch CPU threads (default: torch\'s)')
     parser.add_argument('--out', help='also write the results as JSON here')
+    parser.add_argument('--fast', action='store_true',
+                        help='time the fast path (fast_inference)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='precision of --fast')
+    parser.add_argument('--no-compile', action='store_true',
+                        help='--fast / --compare without torch.compile')
+    parser.add_argument('--compare', action='store_true',
+                        help='side by side: reference, eager, fast fp32 / '
+                        'bf16, onnxruntime, OpenVINO')
+    parser.add_argument('--parts', nargs='+', choices=compare.PARTS,
+                        default=list(compare.PARTS),
+                        help='--compare: backbone and/or whole model')
+    parser.add_argument('--readme',
+                        help='--compare: write the table into this file '
+                        'between the benchmark markers')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
+    if not args.compare:
+        if len(args.config) > 1:
+            parser.error('several configs need --compare')
+        args.config = args.config[0]
     if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
         parser.error('--repeat and --batch-size must be >= 1, --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error('--device cuda: CUDA is not available')
+    if args.fast:
+        try:
+            autocast_dtype(args.precision, args.device)
+        except ValueError as e:
+            parser.error(str(e))
     return args
+
+
+README_MARKERS = ('<!-- benchmark:start -->', '<!-- benchmark:end -->')
+
+
+def write_readme(path, lines):
+    """Replace what is between the benchmark markers of ``path``."""
+    with open(path) as f:
+        text = f.read()
+    start, end = README_MARKERS
+    if start not in text or end not in text:
+        sys.exit(f'error: {path} has no {start} ... {end} markers')
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, 'w') as f:
+        f.write(head + start + '\n' + '\n'.join(lines) + '\n' + end + tail)
+
+
+def main_compare(args):
+    rows = []
+    for config in args.config:
+        cfg = load_model_config(config, args.cfg_options)
+        name = osp.splitext(osp.basename(config))[0]
+        for part in args.parts:
+            print(f'{name} {part}: building (torch.compile and the ONNX '
+                  f'export take a while)', file=sys.stderr, flush=True)
+            rows.append((name, compare.compare(
+                cfg, part, args.shape, args.repeat, args.warmup,
+                not args.no_compile, args.threads,
+                progress=lambda m: print(m, file=sys.stderr, flush=True))))
+    lines = [f'Batch 1, CPU, {torch.get_num_threads()} thread(s), '
+             f'{args.repeat} interleaved rounds; cells: median ± half IQR '
+             f'(median ratio reference / candidate over the rounds).', '']
+    lines += compare.compare_table(rows)
+    print('\n'.join(lines))
+    if args.readme:
+        write_readme(args.readme, lines)
+        print(f'table written to {args.readme}')
+    return rows
 
 
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.compare:
+        return main_compare(args)
     cfg = load_model_config(args.config, args.cfg_options)
     task = task_of(cfg)
     shape = args.shape or default_input_shape(cfg)
     model = build_model(cfg, args.device, checkpoint=args.checkpoint)
     switched = switch_to_deploy(model) if args.deploy else []
     model.eval()
+    if args.fast:
+        fast_inference(model.backbone if args.backbone_only else model,
+                       args.precision, not args.no_compile)
     run = make_runner(model, task, shape, args.batch_size, args.mode,
                       args.backbone_only, args.device)
     stats = summarize(time_fn(run, args.repeat, args.warmup, args.device,
@@ -94,6 +181,7 @@ def main(argv=None):
         f'cpu ({torch.get_num_threads()} threads)'
     print(f'Config: {args.config}\nTask: {task}; timed: {what}'
           f'{"; deploy form: " + ", ".join(switched) if args.deploy else ""}'
+          f'{"; fast path, " + args.precision if args.fast else ""}'
           f'\nDevice: {device}; input {args.batch_size}x3x{shape[0]}x'
           f'{shape[1]}; {args.warmup} warm-up + {args.repeat} timed runs')
     if args.deploy and not switched:
