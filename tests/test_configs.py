@@ -332,7 +332,9 @@ def test_emo_recipe(head, arch, window, drop_path, in_channels):
     opt = cfg.optim_wrapper
     assert opt.optimizer == dict(type='AdamW', lr=1.2e-4, betas=(0.9, 0.999),
                                  weight_decay=0.01)
-    assert opt.paramwise_cfg == dict(norm_decay_mult=0.)
+    # EMO's name-matched exemption (tests/test_recipes.py checks its effect)
+    assert opt.paramwise_cfg == dict(custom_keys={
+        'norm': dict(decay_mult=0.), 'conv_local.bn': dict(decay_mult=0.)})
     assert cfg.param_scheduler[0].type == 'PolyLR'
     assert cfg.param_scheduler[0].eta_min == 0
     assert cfg.train_cfg.max_iters == 80000

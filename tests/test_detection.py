@@ -278,7 +278,9 @@ def test_det_config(rel):
     opt = cfg.optim_wrapper
     assert opt.optimizer.type == 'AdamW'
     assert opt.optimizer.weight_decay == 0.05
-    assert opt.paramwise_cfg == dict(norm_decay_mult=0.)
+    # EMO's name-matched exemption (tests/test_recipes.py checks its effect)
+    assert opt.paramwise_cfg == dict(custom_keys={
+        'norm': dict(decay_mult=0.), 'conv_local.bn': dict(decay_mult=0.)})
     assert cfg.model.backbone.norm_eval is True
     if rel.split('/')[1].startswith('retinanet'):
         assert neck.type == 'FPN' and neck.start_level == 0

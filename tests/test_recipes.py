@@ -594,3 +594,67 @@ def test_voc_recipe_trains_on_toy_voc(tmp_path):
                        weights_only=False)
     assert saved['state_dict']['decode_head.conv_seg.weight'].shape[0] == 21
     assert 'ema_state_dict' in saved
+
+
+# -- EMO: weight decay exempted by parameter name ----------------------------
+def _official_emo_name(name):
+    """Our EMO parameter name -> the official one (zhangzjn/EMO), the
+    renames of convert_official_emo read backwards."""
+    for ours, official in (('stage0.0.conv.', 'stage0.0.convs.0.0.'),
+                           ('stage0.0.bn.', 'stage0.0.convs.0.1.'),
+                           ('.conv_local.bn.', '.conv_local.norm.')):
+        name = name.replace(ours, official)
+    return name
+
+
+@pytest.mark.parametrize('rel', [
+    'emo/deeplabv3_emo-5m_8xb4-80k_ade20k-512x512.py',
+    'emo/pspnet_emo-1m_8xb4-80k_ade20k-512x512.py',
+    'emo/retinanet_emo-2m_fpn_8xb4-1x_coco.py',
+    'emo/ssdlite_emo-5m_8xb24-120e_coco-320x320.py',
+])
+def test_emo_decay_exemptions_by_name(rel):
+    """The official configs exempt, by NAME, the parameters whose name
+    contains 'norm': exactly those parameters of ours (under the official
+    names) get no weight decay; the stem BN, the heads' BNs and every bias
+    keep it."""
+    from mmlightvit.compat import sync_bn_to_bn
+    from mmlightvit.models.backbones.emo import convert_official_emo
+    cfg = load(rel)
+    scope = cfg.default_scope
+    init_default_scope(scope)
+    registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
+    model_cfg = sync_bn_to_bn(cfg.model)
+    model_cfg.backbone.init_cfg = None
+    model = registry.build(model_cfg)
+    wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    base = cfg.optim_wrapper.optimizer.weight_decay
+    decay = {}
+    for group in wrapper.optimizer.param_groups:
+        for p in group['params']:
+            decay[id(p)] = group['weight_decay']
+    exempt, kept = set(), set()
+    for name, p in model.named_parameters():
+        if id(p) not in decay:  # frozen (RetinaNet: stem and stage 1)
+            assert not p.requires_grad, name
+            continue
+        official = _official_emo_name(name)
+        if name.startswith('backbone.'):  # the converter maps it back
+            assert list(convert_official_emo(
+                {official[len('backbone.'):]: p})) == [name[9:]]
+        expected = 0. if 'norm' in official else base
+        assert decay[id(p)] == expected, (name, official)
+        (exempt if expected == 0 else kept).add(name)
+    if model.backbone.stage0[0].bn.weight.requires_grad:
+        assert 'backbone.stage0.0.bn.weight' in kept  # official convs.0.1
+    assert any('conv_local.bn' in n for n in exempt)
+    assert any(n.startswith('backbone.stage4') and '.norm.' in n
+               for n in exempt)
+    head_bns = [n for n, p in model.named_parameters()
+                if not n.startswith('backbone.') and '.bn.' in n]
+    assert all(n in kept for n in head_bns)
+    assert head_bns or 'retinanet' in rel  # RetinaNet's heads have no BN
+    assert not any(not n.startswith('backbone.') for n in exempt)
+    assert all(n in kept for n, p in model.named_parameters()
+               if n.endswith('.bias') and p.requires_grad
+               and 'norm' not in _official_emo_name(n))

@@ -1,7 +1,8 @@
 # EMO's RetinaNet schedule (official down-stream-tasks/mmdetection
 # retinanet_emo_*_fpn_1x_coco.py, mmdet 3.x form): AdamW lr 2e-4, betas
-# 0.9/0.999, weight decay 0.05 (0 for norm layers) for 8 GPUs x 4 images, 12
-# epochs ("1x"), 500 iterations of linear warm-up from 0.001 x lr.
+# 0.9/0.999, weight decay 0.05 (0 for parameters named 'norm') for 8 GPUs x
+# 4 images, 12 epochs ("1x"), 500 iterations of linear warm-up from 0.001 x
+# lr.
 #
 # The decay: EMO's RetinaNet configs override the step policy of mmdet's 1x
 # schedule (commented out in their _base_ schedule_1x.py) with
@@ -35,7 +36,16 @@ optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=2e-4, betas=(0.9, 0.999), weight_decay=0.05),
     clip_grad=None,
-    paramwise_cfg=dict(norm_decay_mult=0.))
+    # EMO's exemption as its configs write it, matched by parameter NAME:
+    # custom_keys={'norm': dict(decay_mult=0.)} exempts its blocks'
+    # pre-norms and depthwise-conv BNs (official conv_local.norm, named
+    # conv_local.bn here); the stem BN and the heads' BNs keep their decay.
+    # The other backbones on EMO's schedule name no parameter 'norm' (BN
+    # 'bn', LayerNorm 'ln1'/'ln2'): the same rule decays all of theirs.
+    paramwise_cfg=dict(custom_keys={
+        'norm': dict(decay_mult=0.),
+        'conv_local.bn': dict(decay_mult=0.)
+    }))
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -1,6 +1,7 @@
 # EMO's ADE20K recipe (official down-stream-tasks/mmsegmentation configs),
 # in mmseg 1.x form: AdamW 1.2e-4 for 8 GPUs x 4 images, no weight decay on
-# norm layers, poly decay to 0 by iteration, 80k iterations. The loop resumes
+# the parameters named 'norm' (see below), poly decay to 0 by iteration, 80k
+# iterations. The loop resumes
 # the data order and RNG exactly (mmlightvit.engine).
 optimizer = dict(
     type='AdamW', lr=1.2e-4, betas=(0.9, 0.999), weight_decay=0.01)
@@ -8,7 +9,16 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=optimizer,
     clip_grad=None,
-    paramwise_cfg=dict(norm_decay_mult=0.))
+    # EMO's exemption as its configs write it, matched by parameter NAME:
+    # custom_keys={'norm': dict(decay_mult=0.)} exempts its blocks'
+    # pre-norms and depthwise-conv BNs (official conv_local.norm, named
+    # conv_local.bn here); the stem BN and the heads' BNs keep their decay.
+    # The other backbones on EMO's schedule name no parameter 'norm' (BN
+    # 'bn', LayerNorm 'ln1'/'ln2'): the same rule decays all of theirs.
+    paramwise_cfg=dict(custom_keys={
+        'norm': dict(decay_mult=0.),
+        'conv_local.bn': dict(decay_mult=0.)
+    }))
 param_scheduler = [
     dict(
         type='PolyLR',

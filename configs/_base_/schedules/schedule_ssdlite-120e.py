@@ -1,9 +1,9 @@
 # EMO's SSDLite schedule (official ssdlite_emo_*_pretrain_coco.py, mmdet 3.x
 # form, as mmdet's ssdlite_mobilenetv2 schedule): AdamW lr 1.2e-3, betas
-# 0.9/0.999, weight decay 0.05 (0 for norm layers) for 8 GPUs x 24 images,
-# 120 epochs of the 5x repeated training set, 500 iterations of linear warm-up
-# from 0.001 x lr, then cosine decay to 0 by epoch; evaluation and
-# checkpoints every 5 epochs.
+# 0.9/0.999, weight decay 0.05 (0 for the parameters named 'norm') for 8
+# GPUs x 24 images, 120 epochs of the 5x repeated training set, 500
+# iterations of linear warm-up from 0.001 x lr, then cosine decay to 0 by
+# epoch; evaluation and checkpoints every 5 epochs.
 max_epochs = 120
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
@@ -27,7 +27,16 @@ optim_wrapper = dict(
     optimizer=dict(
         type='AdamW', lr=1.2e-3, betas=(0.9, 0.999), weight_decay=0.05),
     clip_grad=None,
-    paramwise_cfg=dict(norm_decay_mult=0.))
+    # EMO's exemption as its configs write it, matched by parameter NAME:
+    # custom_keys={'norm': dict(decay_mult=0.)} exempts its blocks'
+    # pre-norms and depthwise-conv BNs (official conv_local.norm, named
+    # conv_local.bn here); the stem BN and the heads' BNs keep their decay.
+    # The other backbones on EMO's schedule name no parameter 'norm' (BN
+    # 'bn', LayerNorm 'ln1'/'ln2'): the same rule decays all of theirs.
+    paramwise_cfg=dict(custom_keys={
+        'norm': dict(decay_mult=0.),
+        'conv_local.bn': dict(decay_mult=0.)
+    }))
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
