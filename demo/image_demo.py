@@ -2,7 +2,7 @@
 
     python demo/image_demo.py IMAGE CONFIG CHECKPOINT --out-file out.png
         [--gt GROUND_TRUTH] [--device cpu] [--score-thr 0.3]
-        [--cfg-options k=v ...]
+        [--fast [--precision fp32|bf16|fp16]] [--cfg-options k=v ...]
 
 The prediction comes from the toolbox's own inferencer, chosen by the
 config's ``default_scope``: mmseg ``MMSegInferencer``, mmdet
@@ -30,6 +30,7 @@ import numpy as np
 from mmengine.config import DictAction
 
 from mmlightvit.apis.cli import run_cli
+from mmlightvit.apis.fast import PRECISIONS, autocast_dtype
 from mmlightvit.apis.inference import load_ground_truth, predict
 from mmlightvit.visualization import from_data_sample, paint, save_picture
 
@@ -64,15 +65,26 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', help='cpu or cuda:0')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='detection: boxes with at least this score')
+    parser.add_argument('--fast', action='store_true',
+                        help='through the fast inference path '
+                        '(mmlightvit.apis.fast_inference)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='precision of --fast')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.fast:
+        try:
+            autocast_dtype(args.precision, args.device)
+        except ValueError as e:
+            parser.error(str(e))
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     result = predict(args.image, args.config, args.checkpoint, args.device,
-                     args.cfg_options)
+                     args.cfg_options, args.fast, args.precision)
     task, pred, _ = from_data_sample(result['sample'])
     classes, palette = result['classes'], result['palette']
     try:

@@ -261,3 +261,140 @@ def test_fold_batch_norms_only_after_conv():
                               wrapped=['forward'])) == (
         'bf16; re-parameterised model; 1 BatchNorms folded; torch.compile '
         '(forward)')
+
+
+# -- the tools' --fast options --------------------------------------------------
+def test_fast_hook(monkeypatch):
+    """tools/test.py --fast: the hook prepares the (unwrapped) runner model
+    before testing; a precision the device cannot run is one ConfigError."""
+    from types import SimpleNamespace
+
+    from mmlightvit.apis.checks import ConfigError
+    runner = SimpleNamespace(model=backbone('emo'), hooks=[])
+    runner.register_hook = runner.hooks.append
+    fast.add_fast_hook(runner, 'fp32', compile=False)
+    runner.hooks[0].before_test(runner)
+    assert runner.model.fast_settings['precision'] == 'fp32'
+    with pytest.raises(ConfigError, match='--precision fp16: .*CUDA GPU'):
+        fast.add_fast_hook(SimpleNamespace(model=backbone('emo')), 'fp16')
+
+
+def test_predict_fast_same_labels(tmp_path, monkeypatch):
+    """The inferencer helper (image demo) through the fast path: the same
+    label map as without (fp32; torch.compile refused here to stay quick,
+    which also shows the eager fallback)."""
+    from PIL import Image
+
+    from mmlightvit.apis.inference import predict
+    model = whole_model(SEG_CONFIG)
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    image = str(tmp_path / 'x.png')
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).save(image)
+    config = osp.join(ROOT, SEG_CONFIG)
+    plain = predict(image, config, ckpt)['sample'].pred_sem_seg.data
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError('not now')
+    monkeypatch.setattr(torch, 'compile', refuse)
+    got = predict(image, config, ckpt, fast=True)['sample'].pred_sem_seg.data
+    assert torch.equal(got, plain)
+
+
+def load_tool(relpath):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'fast_' + osp.basename(relpath)[:-3], osp.join(ROOT, relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('tool,args', [
+    ('demo/image_demo.py', ['x.png', 'c.py', 'w.pth', '--out-file', 'o.png']),
+    ('tools/sam/segment.py', ['x.png', '--checkpoint', 'w.pth', '--out',
+                              'o.png', '--everything']),
+    ('tools/analysis_tools/benchmark.py', [SEG_CONFIG])])
+def test_tools_refuse_fp16_on_cpu(tool, args, capsys):
+    module = load_tool(tool)
+    with pytest.raises(SystemExit):
+        module.parse_args([*args, '--fast', '--precision', 'fp16',
+                           '--device', 'cpu'])
+    assert 'fp16 needs a CUDA GPU' in capsys.readouterr().err
+
+
+def test_benchmark_compare(tmp_path, capsys):
+    """Side by side on a tiny input: every candidate timed or 'n/a' with
+    its reason (OpenVINO: timed when installed, else 'n/a: openvino is not
+    installed'); the table goes between the README markers."""
+    from mmlightvit.apis.backends import backend_available
+    benchmark = load_tool('tools/analysis_tools/benchmark.py')
+    readme = tmp_path / 'README.md'
+    readme.write_text('# x\n<!-- benchmark:start -->\nold\n'
+                      '<!-- benchmark:end -->\nafter\n')
+    rows = benchmark.main([
+        osp.join(ROOT, WHOLE['seg-repvit']), '--compare', '--shape', '32',
+        '--repeat', '2', '--warmup', '0', '--no-compile', '--threads', '1',
+        '--readme', str(readme)])
+    assert [(name, res['part']) for name, res in rows] == [
+        ('deeplabv3_repvit-m0-9_8xb4-80k_ade20k-512x512', 'backbone'),
+        ('deeplabv3_repvit-m0-9_8xb4-80k_ade20k-512x512', 'model')]
+    backbone_res, model_res = rows[0][1], rows[1][1]
+    assert backbone_res['reference'] == 'timm repvit_m0_9'
+    assert model_res['reference'] == 'ours, eager fp32'
+    for res in (backbone_res, model_res):
+        r = res['results']
+        for label in ('eager fp32', 'fast fp32', 'onnxruntime'):
+            assert r[label]['median'] > 0 and r[label]['n'] == 2
+            assert r[label]['cosine'] > 0.9999, label
+        assert r['fast fp32']['max_rel_diff'] < 1e-4
+        if BF16_OK:
+            assert r['fast bf16']['cosine'] > 0.999
+        if backend_available('openvino'):
+            assert r['openvino fp32']['max_rel_diff'] < 1e-3
+        else:
+            assert r['openvino fp32'] == ('n/a: openvino is not installed '
+                                          '(optional extra: pip install -c '
+                                          'requirements/constraints.txt -r '
+                                          'requirements/optional.txt)')
+    text = readme.read_text()
+    assert 'old' not in text and text.endswith('<!-- benchmark:end -->\n'
+                                               'after\n')
+    assert '| deeplabv3_repvit-m0-9_8xb4-80k_ade20k-512x512 | backbone | ' \
+        '32x32 | timm repvit_m0_9 |' in text
+    printed = [line for line in capsys.readouterr().out.splitlines()
+               if line.startswith('| ')]
+    assert len(printed) == 3 and all(line in text for line in printed)
+
+
+# -- --amp on the CPU -----------------------------------------------------------
+def test_amp_on_cpu(monkeypatch):
+    """--amp without CUDA: bf16 autocast on a bf16 CPU (AGC kept); the
+    forward of a training step runs in bf16, the weights stay float32."""
+    from mmengine.optim import build_optim_wrapper
+
+    from mmlightvit.apis.cli import enable_amp
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr('mmlightvit.apis.cli.cpu_bf16_support',
+                        lambda: (True, 'AMX'))
+    cfg = load_model_config(osp.join(ROOT, SEG_CONFIG))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    cfg.optim_wrapper.type = 'AGCOptimWrapper'
+    cfg.optim_wrapper.pop('dtype')
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'CPUAmpAGCOptimWrapper'
+    model = torch.nn.Conv2d(3, 4, 1)
+    wrapper = build_optim_wrapper(model, dict(
+        type='CPUAmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    with wrapper.optim_context(model):
+        out = model(torch.randn(1, 3, 4, 4))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().square().mean())
+    assert model.weight.dtype == torch.float32
+    with pytest.raises(ValueError, match='autocasts to bfloat16'):
+        build_optim_wrapper(model, dict(
+            type='CPUAmpOptimWrapper', dtype='float16',
+            optimizer=dict(type='SGD', lr=0.1)))

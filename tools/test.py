@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
         [--show-dir DIR] [--allow-partial] [--skip-bad-samples]
+        [--fast [--precision fp32|bf16|fp16]]
         [--cfg-options k=v ...] [--launcher pytorch]
 
 A checkpoint that leaves weights of the model unloaded or of another shape is
@@ -22,6 +23,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmlightvit  # noqa: E402,F401  (compat fixes + registry)
 from mmlightvit.apis.cli import load_config, run_cli  # noqa: E402
+from mmlightvit.apis.fast import add_fast_hook  # noqa: E402
 from mmlightvit.apis.model_checks import check_model  # noqa: E402
 from mmlightvit.visualization import add_paint_hook  # noqa: E402
 
@@ -44,6 +46,11 @@ def parse_args(argv=None):
     parser.add_argument('--skip-bad-samples', action='store_true',
                         help='leave broken samples out of the metrics (and '
                         'count them) instead of stopping')
+    parser.add_argument('--fast', action='store_true',
+                        help='test through the fast inference path '
+                        '(mmlightvit.apis.fast_inference)')
+    parser.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'],
+                        default='fp32', help='precision of --fast')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', default='none',
@@ -103,6 +110,8 @@ def main(argv=None):
         save_predictions(cfg, args.out)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     check_model(runner, allow_partial=args.allow_partial, testing=True)
+    if args.fast:  # after the checkpoint is loaded, before testing
+        add_fast_hook(runner, args.precision)
     return runner.test()
 
 

@@ -8,7 +8,7 @@ What it does, in order:
 2. folds every BatchNorm that follows a convolution inside an mmcv
    ``ConvModule`` into that convolution (mmcv's ``fuse_conv_bn``); the same
    numbers up to float rounding;
-3. optionally converts the weights to ``channels_last``;
+3. converts the weights to ``channels_last`` (by default when compiling);
 4. wraps the network's compute (``extract_feat`` and the head's
    ``forward`` of a toolbox model, else ``forward``) so that it runs under
    ``torch.no_grad()``, ``torch.autocast`` for bf16 / fp16, through
@@ -29,9 +29,13 @@ import functools
 
 import torch
 from mmcv.cnn import ConvModule, fuse_conv_bn
+from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .checks import ConfigError
 from .reparam import switch_to_deploy
 
 PRECISIONS = ('fp32', 'bf16', 'fp16')
@@ -150,7 +154,7 @@ def _device_of(model):
 
 
 def fast_inference(model, precision='fp32', compile=True,
-                   channels_last=False):
+                   channels_last=None):
     """Prepare ``model`` (a toolbox model or any module, e.g. a backbone)
     for fast inference, in place (see the module docstring); returns it.
 
@@ -163,7 +167,11 @@ def fast_inference(model, precision='fp32', compile=True,
         precision (str): 'fp32', 'bf16' (CPU with AMX / AVX512-BF16, or
             CUDA) or 'fp16' (CUDA).
         compile (bool): Run through ``torch.compile`` (inductor).
-        channels_last (bool): Weights in channels_last memory format.
+        channels_last (bool | None): Weights in channels_last memory
+            format; None: when compiling (measured at 512x512 on a 2-core
+            AMX CPU, compiled fp32: EMO-5M 1.39x vs 1.28x over eager, RepViT
+            and MobileViT within a few percent either way; eager: slower for
+            EMO and RepViT).
 
     Returns:
         nn.Module: ``model``, with ``model.fast_settings`` (a dict: precision,
@@ -178,6 +186,8 @@ def fast_inference(model, precision='fp32', compile=True,
     model.eval()
     switched = switch_to_deploy(model)
     folded = fold_batch_norms(model)
+    if channels_last is None:
+        channels_last = bool(compile)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     if callable(getattr(model, 'extract_feat', None)):
@@ -212,3 +222,33 @@ def describe(settings):
         parts.append('channels_last')
     parts.append('torch.compile' if settings['compile'] else 'eager')
     return '; '.join(parts) + f' ({", ".join(settings["wrapped"])})'
+
+
+@HOOKS.register_module()
+class FastInferenceHook(Hook):
+    """``tools/test.py --fast [--precision bf16]``: prepares the runner's
+    model with :func:`fast_inference` before testing (after the checkpoint
+    is loaded)."""
+
+    priority = 'LOW'
+
+    def __init__(self, precision='fp32', compile=True, channels_last=None):
+        self.precision = precision
+        self.compile = compile
+        self.channels_last = channels_last
+
+    def before_test(self, runner):
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        fast_inference(model, self.precision, self.compile,
+                       self.channels_last)
+
+
+def add_fast_hook(runner, precision='fp32', compile=True):
+    """Register :class:`FastInferenceHook` on ``runner`` (the precision
+    checked first: one line saying why the device cannot run it)."""
+    try:
+        autocast_dtype(precision, _device_of(runner.model))
+    except ValueError as e:
+        raise ConfigError(f'--precision {precision}: {e}') from None
+    runner.register_hook(FastInferenceHook(precision, compile))

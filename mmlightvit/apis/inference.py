@@ -11,6 +11,7 @@ import numpy as np
 from mmengine.registry import DATASETS
 from PIL import Image
 
+from .fast import fast_inference
 from .model import load_model_config, task_of, test_pipeline
 
 # pipeline steps that read or check ground truth: a lone image has none
@@ -75,9 +76,11 @@ def dataset_meta_from_config(cfg):
     return {k: meta.get(k) for k in ('classes', 'palette')}
 
 
-def predict(image, config, checkpoint, device='cpu', cfg_options=None):
+def predict(image, config, checkpoint, device='cpu', cfg_options=None,
+            fast=False, precision='fp32'):
     """Run the toolbox's inferencer of ``config`` (path or Config) with the
-    weights of ``checkpoint`` on the image file ``image``.
+    weights of ``checkpoint`` on the image file ``image``; with ``fast``,
+    through :func:`mmlightvit.apis.fast_inference` at ``precision``.
 
     Returns a dict: task, sample (the toolbox's data sample), classes,
     palette (from the checkpoint's ``dataset_meta``, else the config's
@@ -96,18 +99,27 @@ def predict(image, config, checkpoint, device='cpu', cfg_options=None):
         inferencer = MMSegInferencer(model=cfg, weights=checkpoint,
                                      device=device)
         inferencer.show_progress = False
-        sample = inferencer(image, return_datasamples=True)
+
+        def run():
+            return inferencer(image, return_datasamples=True)
     elif task == 'det':
         from mmdet.apis import DetInferencer
         inferencer = DetInferencer(model=cfg, weights=checkpoint,
                                    device=device, show_progress=False)
-        sample = inferencer(image, return_datasamples=True,
-                            no_save_vis=True)['predictions'][0]
+
+        def run():
+            return inferencer(image, return_datasamples=True,
+                              no_save_vis=True)['predictions'][0]
     else:
         from mmpretrain.apis import ImageClassificationInferencer
         inferencer = ImageClassificationInferencer(
             model=cfg, pretrained=checkpoint, device=device)
-        sample = inferencer(image, return_datasamples=True)[0]
+
+        def run():
+            return inferencer(image, return_datasamples=True)[0]
+    if fast:
+        fast_inference(inferencer.model, precision)
+    sample = run()
     meta = dataset_meta_from_config(cfg)
     saved = _checkpoint_dataset_meta(checkpoint)
     meta.update({k: v for k, v in saved.items() if v})

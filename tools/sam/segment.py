@@ -4,7 +4,8 @@ with their scores.
     python tools/sam/segment.py IMAGE --checkpoint repvit_sam.pt --out out.png
         [--points X,Y[,LABEL] ...] [--boxes X1,Y1,X2,Y2 ...] [--everything]
         [--encoder repvit|emo|mobilevit] [--arch ARCH] [--img-size 1024]
-        [--deploy] [--device cpu|cuda] [--points-per-side 32]
+        [--deploy] [--device cpu|cuda] [--fast [--precision bf16]]
+        [--points-per-side 32]
 
 Prompts are in image pixels. ``--points``: one object from all the points
 (label 1 = on the object, the default; 0 = background), SAM's three
@@ -32,6 +33,8 @@ from segment_anything import (SamAutomaticMaskGenerator,  # noqa: E402
                               SamPredictor)
 
 from mmlightvit.apis.cli import run_cli  # noqa: E402
+from mmlightvit.apis.fast import (PRECISIONS, autocast_dtype,  # noqa: E402
+                                  fast_inference)
 from mmlightvit.sam.build import load_sam  # noqa: E402
 from mmlightvit.sam.data import read_rgb  # noqa: E402
 from mmlightvit.sam.encoder import FAMILIES  # noqa: E402
@@ -70,6 +73,11 @@ def parse_args(argv=None):
     parser.add_argument('--img-size', type=int, default=1024)
     parser.add_argument('--deploy', action='store_true')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--fast', action='store_true',
+                        help='image encoder through the fast inference path '
+                        '(mmlightvit.apis.fast_inference)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='precision of --fast')
     parser.add_argument('--points-per-side', type=int, default=32)
     parser.add_argument('--pred-iou-thresh', type=float, default=0.88)
     parser.add_argument('--stability-score-thresh', type=float, default=0.95)
@@ -78,6 +86,11 @@ def parse_args(argv=None):
         parser.error('give --points, --boxes or --everything')
     if args.everything and (args.points or args.boxes):
         parser.error('--everything takes no --points / --boxes')
+    if args.fast:
+        try:
+            autocast_dtype(args.precision, args.device)
+        except ValueError as e:
+            parser.error(str(e))
     if args.points and len(args.boxes) > 1:
         parser.error('--points go with one box at most (one object); '
                      f'got {len(args.boxes)} boxes')
@@ -174,6 +187,8 @@ def main(argv=None):
     if args.deploy:
         sam.image_encoder.switch_to_deploy()
     sam.to(args.device)
+    if args.fast:
+        fast_inference(sam.image_encoder, args.precision)
     if args.everything:
         generator = SamAutomaticMaskGenerator(
             sam, points_per_side=args.points_per_side,
