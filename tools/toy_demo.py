@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from mmlightvit.apis.logs import final_metrics
+from mmlightvit.compat import read_last_checkpoint
 from mmlightvit.datasets.toy import make_toy_ade20k
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -53,8 +54,7 @@ def main():
     ade = osp.join(data_root, 'ADEChallengeData2016')
     py = sys.executable
     run(2, [py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir])
-    with open(osp.join(ROOT, args.work_dir, 'last_checkpoint')) as f:
-        ckpt = f.read().strip()
+    ckpt = read_last_checkpoint(osp.join(ROOT, args.work_dir))
     run(3, [py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir',
             args.work_dir])
     image = sorted(glob.glob(osp.join(ade, 'images', 'validation',
