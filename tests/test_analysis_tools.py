@@ -328,7 +328,8 @@ def test_get_flops_all_table(configs, tmp_path, monkeypatch, capsys):
     text = out.read_text()
     sections = text.split('\n### ')[1:]  # one table per task
     assert [s.splitlines()[0] for s in sections] == [
-        'Semantic segmentation (ADE20K, mIoU)',
+        'Semantic segmentation (ADE20K; PASCAL VOC 2012: the voc configs; '
+        'mIoU)',
         'Object detection (COCO 2017, box AP)',
         'Configs that failed to build']
     header = sections[0].splitlines()[2]

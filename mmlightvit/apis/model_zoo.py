@@ -222,7 +222,8 @@ def table_row(path, shape=None, published=False):
 
 
 SECTIONS = {
-    'seg': 'Semantic segmentation (ADE20K, mIoU)',
+    'seg': 'Semantic segmentation (ADE20K; PASCAL VOC 2012: the voc '
+           'configs; mIoU)',
     'det': 'Object detection (COCO 2017, box AP)',
     'cls': 'Classification (ImageNet-1k, top-1)',
     'error': 'Configs that failed to build',
