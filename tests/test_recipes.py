@@ -658,3 +658,62 @@ def test_emo_decay_exemptions_by_name(rel):
     assert all(n in kept for n, p in model.named_parameters()
                if n.endswith('.bias') and p.requires_grad
                and 'norm' not in _official_emo_name(n))
+
+
+# -- RepViT dense recipes ------------------------------------------------------
+@pytest.mark.parametrize('arch', ['m0-9', 'm1-0', 'm1-1', 'm1-5', 'm2-3'])
+def test_repvit_semantic_fpn_recipe(arch):
+    """The official segmentation code's taps (the last block of each
+    resolution), BN in eval mode, and its test-time aligned resize:
+    rescaled within 2048x512 keeping the ratio, then resized so both sides
+    are the next multiple of 32 (AlignResize); validation does the same."""
+    cfg = load(f'repvit/fpn_repvit-{arch}_8xb4-40k_ade20k-512x512.py')
+    assert cfg.model.backbone.tap == 'last'
+    assert cfg.model.backbone.norm_eval is True
+    for loader in ('val_dataloader', 'test_dataloader'):
+        steps = cfg[loader].dataset.pipeline
+        names = [s.type for s in steps]
+        resize = names.index('Resize')
+        assert steps[resize].scale == (2048, 512) and steps[resize].keep_ratio
+        assert steps[resize + 1] == dict(type='ResizeToMultiple',
+                                         size_divisor=32)
+    init_default_scope('mmseg')
+    from mmcv.transforms import Compose
+    pipeline = Compose(cfg.test_dataloader.dataset.pipeline[1:3])
+    out = pipeline(dict(img=np.zeros((375, 500, 3), np.uint8)))
+    # 375x500 -> 512x683 (keep ratio) -> 512x704 (multiples of 32)
+    assert out['img'].shape[:2] == (512, 704)
+
+
+@pytest.mark.parametrize('arch,widths', [
+    ('m1-1', [64, 128, 256, 512]), ('m1-5', [64, 128, 256, 512]),
+    ('m2-3', [80, 160, 320, 640])])
+def test_repvit_mask_rcnn_recipe(arch, widths):
+    """THU-MIG/RepViT detection/configs/mask_rcnn_repvit_*_fpn_1x_coco.py
+    (as logged with the published models), in mmdet 3.x form."""
+    cfg = load(f'repvit/mask-rcnn_repvit-{arch}_fpn_8xb2-1x_coco.py')
+    model = cfg.model
+    assert model.type == 'MaskRCNN'
+    backbone = model.backbone
+    assert (backbone.arch, backbone.tap, backbone.out_indices) == (
+        arch.replace('-', '_'), 'timm', (1, 2, 3, 4))
+    assert backbone.norm_eval is True and backbone.frozen_stages == -1
+    assert model.neck == dict(type='FPN', in_channels=widths,
+                              out_channels=256, num_outs=5)
+    assert model.roi_head.mask_head.num_classes == 80
+    opt = cfg.optim_wrapper
+    assert opt.optimizer == dict(type='AdamW', lr=2e-4, betas=(0.9, 0.999),
+                                 weight_decay=0.05)
+    assert 'paramwise_cfg' not in opt and opt.clip_grad is None
+    assert cfg.param_scheduler == [
+        dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+             end=500),
+        dict(type='MultiStepLR', begin=0, end=12, by_epoch=True,
+             milestones=[8, 11], gamma=0.1)]
+    assert cfg.train_cfg.max_epochs == 12
+    assert cfg.train_dataloader.batch_size == 2
+    assert cfg.auto_scale_lr.base_batch_size == 16
+    assert cfg.val_evaluator.metric == ['bbox', 'segm']
+    load_masks = [s for s in cfg.train_dataloader.dataset.pipeline
+                  if s.type == 'LoadAnnotations']
+    assert load_masks[0].with_mask
