@@ -321,7 +321,10 @@ def test_emo_recipe(size, window, drop_path):
         assert backbone.window_size == window
         assert backbone.drop_path_rate == drop_path
         assert backbone.norm_cfg == dict(type='SyncBN', eps=1e-6)
-        assert 'init_cfg' not in backbone  # from scratch unless asked
+        # the authors' ImageNet weights, as every official EMO recipe
+        assert backbone.init_cfg == dict(
+            type='Pretrained', checkpoint='https://github.com/zhangzjn/EMO/'
+            'raw/main/resources/EMO_{arch}/net.pth')
         assert backbone.out_indices == (
             (2, 3, 4) if 'retinanet' in rel else (3, 4))
 
@@ -415,6 +418,8 @@ def test_toy_config_is_the_real_model_on_toy_data():
     # from scratch: BN statistics trained; anchors of the 128x128 input
     assert toy_model['backbone'].pop('norm_eval') is False
     real_model['backbone'].pop('norm_eval')
+    assert toy_model['backbone'].pop('init_cfg') is None  # offline toy run
+    assert real_model['backbone'].pop('init_cfg')['type'] == 'Pretrained'
     toy_anchors = toy_model['bbox_head'].pop('anchor_generator')
     real_anchors = real_model['bbox_head'].pop('anchor_generator')
     assert toy_model == real_model
