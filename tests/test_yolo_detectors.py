@@ -12,6 +12,7 @@ layout learns, with RepViT-M0.9 and with mmdet's own CSPNeXt-tiny.
 import copy
 import functools
 import glob
+import os
 import os.path as osp
 import re
 import shutil
@@ -280,7 +281,8 @@ def toy_yolo(tmp_path_factory):
 
 def train_and_test(config, root, work):
     """bbox mAP of the toy config after tools/train.py, from the checkpoint
-    through tools/test.py (and the same from the last validation)."""
+    through tools/test.py (and the same from the last validation); the
+    checkpoint is left in ``work``."""
     options = ['--cfg-options'] + [
         f'{split}_dataloader.dataset.data_root={root}/'
         for split in ('train', 'val', 'test')]
@@ -300,15 +302,84 @@ def train_and_test(config, root, work):
 RESULTS = {}
 
 
+def onnx_matches_pytorch(config, checkpoint, root, out_dir,
+                         min_score=0.05):
+    """Export the trained toy detector (RepViT in deploy form, boxes and
+    scores before NMS) with tools/deployment/pytorch2onnx.py; onnxruntime
+    + the numpy post-processing then give on every toy validation image
+    the detections of the PyTorch model (mmdet's predict), those scoring
+    over ``min_score`` compared. Returns how many were compared."""
+    import importlib.util
+
+    import cv2
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from mmdet.structures import DetDataSample
+
+    from mmlightvit.apis.export import (postprocess_detections,
+                                        postprocess_metadata)
+    from mmlightvit.apis.model import build_model, load_model_config
+    from mmlightvit.apis.reparam import switch_to_deploy
+    spec = importlib.util.spec_from_file_location(
+        'pytorch2onnx', osp.join(ROOT, 'tools/deployment/pytorch2onnx.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    onnx_file = osp.join(out_dir, 'toy_rtmdet.onnx')
+    tool.main([config, checkpoint, '--out', onnx_file, '--shape', '128',
+               '128', '--deploy', '--det-output', 'boxes', '--exporter',
+               'legacy'])
+    model = build_model(load_model_config(config), checkpoint=checkpoint)
+    switch_to_deploy(model)
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    meta = postprocess_metadata(session)
+    compared = 0
+    img_dir = osp.join(root, 'images', 'val')
+    for name in sorted(os.listdir(img_dir)):
+        img = cv2.imread(osp.join(img_dir, name))
+        sample = DetDataSample(metainfo=dict(
+            img_shape=img.shape[:2], ori_shape=img.shape[:2],
+            scale_factor=(1., 1.), pad_shape=img.shape[:2],
+            batch_input_shape=img.shape[:2]))
+        data = model.data_preprocessor(dict(
+            inputs=[torch.from_numpy(img).permute(2, 0, 1).contiguous()],
+            data_samples=[sample]), False)
+        with torch.no_grad():
+            pred = model(**data, mode='predict')[0].pred_instances
+        boxes, scores = session.run(None,
+                                    {'input': data['inputs'].numpy()})
+        ours = postprocess_detections(boxes[0], scores[0], **meta)
+        keep = ours[1] > min_score
+        theirs = pred[pred.scores > min_score]
+        assert keep.sum() == len(theirs), name
+        np.testing.assert_array_equal(ours[2][keep], theirs.labels.numpy())
+        np.testing.assert_allclose(ours[0][keep], theirs.bboxes.numpy(),
+                                   atol=0.05)
+        np.testing.assert_allclose(ours[1][keep], theirs.scores.numpy(),
+                                   atol=1e-4)
+        compared += len(theirs)
+    return compared
+
+
 @pytest.mark.slow
 def test_rtmdet_repvit_learns_yolo_layout_data(toy_yolo, tmp_path):
     """RTMDet-tiny + RepViT-M0.9 (the real model, from scratch) on the
     20-class toy set in the YOLO layout, through the tools."""
+    work = str(tmp_path / 'work')
     RESULTS['RepViT-M0.9'] = train_and_test(
-        osp.join('configs', TOY_CONFIG), toy_yolo, str(tmp_path / 'work'))
+        osp.join('configs', TOY_CONFIG), toy_yolo, work)
     print(f"\nRTMDet-tiny + RepViT-M0.9 on the toy YOLO set: bbox mAP "
           f"{RESULTS['RepViT-M0.9']:.3f}")
     assert RESULTS['RepViT-M0.9'] > 0.05
+    # deployed: re-parameterised, exported, run by onnxruntime
+    compared = onnx_matches_pytorch(
+        osp.join(ROOT, 'configs', TOY_CONFIG),
+        sorted(glob.glob(osp.join(work, 'epoch_*.pth')))[-1], toy_yolo,
+        str(tmp_path))
+    print(f'onnxruntime (deploy form) = PyTorch on the {compared} toy '
+          'detections scoring over 0.05')
+    assert compared > 0
 
 
 @pytest.mark.slow

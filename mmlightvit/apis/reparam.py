@@ -38,8 +38,14 @@ def deploy_cfg_options(names):
 
 
 def raw_outputs(model, x):
-    """Flat list of the model's raw (mode='tensor') output tensors."""
-    out = model(x, mode='tensor')
+    """Flat list of the model's raw (mode='tensor') output tensors; for
+    two-stage detectors (whose 'tensor' mode needs image metas for its
+    proposals) the features and the RPN's raw outputs."""
+    if hasattr(model, 'rpn_head'):
+        feats = model.extract_feat(x)
+        out = (feats, model.rpn_head(feats))
+    else:
+        out = model(x, mode='tensor')
     flat, stack = [], [out]
     while stack:
         item = stack.pop(0)

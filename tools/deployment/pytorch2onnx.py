@@ -2,7 +2,7 @@
 onnxruntime against PyTorch.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT
-        [--out model.onnx] [--shape H W] [--deploy]
+        [--out model.onnx] [--shape H W] [--deploy] [--det-output raw|boxes]
         [--exporter dynamo|legacy] [--opset N] [--rtol 1e-3]
         [--cfg-options k=v ...]
 
@@ -14,7 +14,13 @@ BGR->RGB / mean / std, as mmdeploy does):
   (``seg_logits``, 1 x classes x H x W; mmseg's ``encode_decode``), without
   the training-only auxiliary head; argmax gives the label map;
 * detectors: up to the raw head outputs, per FPN/SSD level, ``cls_score_<i>``
-  and ``bbox_pred_<i>`` (no anchor decoding / NMS, which stay outside);
+  and ``bbox_pred_<i>`` (no anchor decoding / NMS, which stay outside); with
+  ``--det-output boxes`` (one-stage dense heads: RTMDet, YOLOX, RetinaNet,
+  SSDLite) up to the decoded ``boxes`` (1xNx4, input pixels) and ``scores``
+  (1xNxclasses) of every prior before NMS, the file's metadata holding what
+  the post-processing needs (``level_sizes``, ``multi_label``, the model's
+  ``test_cfg``): :func:`mmlightvit.apis.export.postprocess_detections`
+  (numpy) then gives mmdet's detections (README, "Deploy the detector");
 * classifiers: the logits (``logits``).
 
 ``--deploy`` exports the re-parameterised form (``switch_to_deploy()``,
@@ -59,6 +65,10 @@ def parse_args(argv=None):
     parser.add_argument('--deploy', action='store_true',
                         help='export the re-parameterised form '
                         '(switch_to_deploy)')
+    parser.add_argument('--det-output', choices=['raw', 'boxes'],
+                        default='raw',
+                        help='detectors: the raw head outputs (default) or '
+                        'the decoded boxes and scores before NMS')
     parser.add_argument('--exporter', choices=['dynamo', 'legacy'],
                         default='dynamo',
                         help='torch.onnx.export(dynamo=True) (default) or '
@@ -81,12 +91,15 @@ def main(argv=None):
     model = build_model(cfg, checkpoint=args.checkpoint)
     switched = switch_to_deploy(model) if args.deploy else []
     model.eval()
-    wrapper, names = export.export_wrapper(model, task, shape)
+    wrapper, names = export.export_wrapper(model, task, shape,
+                                           args.det_output)
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
     x = torch.randn(1, 3, *shape)
     opset = export.export_onnx(wrapper, x, args.out, names, args.exporter,
                                args.opset)
+    if isinstance(wrapper, export.DetectorBoxes):
+        export.write_postprocess_metadata(args.out, wrapper, cfg)
     with torch.no_grad():
         torch_outs = wrapper(x)
     torch_outs = [torch_outs] if torch.is_tensor(torch_outs) \
