@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from mmlightvit.apis import export, model_zoo
+from mmlightvit.apis import model_zoo
 from mmlightvit.apis.flops import EXTRA_FLOP_HANDLES, model_complexity
 from mmlightvit.apis.model import (build_model, default_input_shape,
                                    load_model_config)
@@ -496,9 +496,10 @@ def test_pytorch2onnx_parity(configs, tmp_path, name, args):
 def test_pytorch2onnx_fails_on_mismatch(configs, tmp_path, monkeypatch):
     ckpt = save_checkpoint(build(configs['cls_emo']),
                            str(tmp_path / 'cls.pth'))
-    real = export.onnxruntime_outputs
-    monkeypatch.setattr(export, 'onnxruntime_outputs',
-                        lambda path, x: [o + 1 for o in real(path, x)])
+    from mmlightvit.apis import backends
+    real = backends.load_backend
+    monkeypatch.setattr(backends, 'load_backend', lambda *a, **k: (
+        lambda x, run=real(*a, **k): [o + 1 for o in run(x)]))
     with pytest.raises(SystemExit, match='differ from PyTorch'):
         pytorch2onnx.main([configs['cls_emo'], ckpt, '--out',
                            str(tmp_path / 'cls.onnx'), '--exporter',

@@ -398,3 +398,34 @@ def test_amp_on_cpu(monkeypatch):
         build_optim_wrapper(model, dict(
             type='CPUAmpOptimWrapper', dtype='float16',
             optimizer=dict(type='SGD', lr=0.1)))
+
+
+def test_pytorch2onnx_backends(tmp_path, capsys):
+    """tools/deployment/pytorch2onnx.py runs the ONNX file with each backend
+    asked for and checks it against PyTorch (OpenVINO: when installed,
+    else one error line naming the optional extra)."""
+    from mmlightvit.apis.backends import backend_available
+    tool = load_tool('tools/deployment/pytorch2onnx.py')
+    cfg = load_model_config(osp.join(ROOT, SEG_CONFIG))
+    whole = live_statistics(build_model(cfg, with_aux=True))
+    ckpt = str(tmp_path / 'w.pth')
+    torch.save({'state_dict': whole.state_dict()}, ckpt)
+    args = [osp.join(ROOT, SEG_CONFIG), ckpt, '--out',
+            str(tmp_path / 'm.onnx'), '--shape', '32', '--exporter',
+            'legacy', '--repeat', '2', '--backends', 'onnxruntime',
+            'openvino']
+    if not backend_available('openvino'):
+        with pytest.raises(SystemExit, match='openvino is not installed'):
+            tool.main(args)
+        return
+    res = tool.main(args)
+    assert set(res['checks']) == {'onnxruntime', 'openvino'}
+    for check in res['checks'].values():
+        assert check['max_abs_diff'] <= 1e-3 * check['scale']
+        assert check['median_s'] > 0
+    out = capsys.readouterr().out
+    assert 'openvino vs PyTorch (fp32): max abs difference' in out
+    if BF16_OK:
+        res = tool.main(args[:-2] + ['openvino', '--precision', 'bf16'])
+        check = res['checks']['openvino']
+        assert check['max_abs_diff'] <= 5e-2 * check['scale']

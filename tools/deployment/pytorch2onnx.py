@@ -4,6 +4,8 @@ onnxruntime against PyTorch.
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT
         [--out model.onnx] [--shape H W] [--deploy] [--det-output raw|boxes]
         [--exporter dynamo|legacy] [--opset N] [--rtol 1e-3]
+        [--backends onnxruntime openvino] [--precision fp32|bf16]
+        [--repeat 10] [--threads N]
         [--cfg-options k=v ...]
 
 What is exported (static shapes, batch 1; the input is the normalised image
@@ -33,10 +35,15 @@ deprecated TorchScript exporter (``dynamo=False``, opset 17), about three
 times faster to export. Both export every family of this project (EMO,
 RepViT, MobileViT, ExMobileViT) under all three heads with the same outputs.
 
-The check runs the ONNX file with onnxruntime (CPU) and PyTorch on the same
-random input and prints the largest absolute difference; it fails (exit 1)
-when it exceeds ``--rtol`` times the largest absolute PyTorch output. The
-wrappers, the export and the check are :mod:`mmlightvit.apis.export`.
+The check runs the ONNX file with each of ``--backends`` (CPU; default
+onnxruntime; ``openvino`` needs the optional extra, requirements/optional.txt)
+and PyTorch on the same random input and prints, per backend and precision
+(``--precision``: fp32, or bf16 for OpenVINO on CPUs with AMX /
+AVX512-BF16), the largest absolute difference and the median latency of
+``--repeat`` runs; it fails (exit 1) when the difference exceeds ``--rtol``
+times the largest absolute PyTorch output (bf16: ``--rtol`` is raised to
+5e-2 unless given). The wrappers, the export and the check are
+:mod:`mmlightvit.apis.export` and :mod:`mmlightvit.apis.backends`.
 """
 import argparse
 import os
@@ -46,12 +53,15 @@ import sys
 import torch
 from mmengine.config import DictAction
 
-from mmlightvit.apis import export
+from mmlightvit.apis import backends, export
+from mmlightvit.apis.backends import BACKENDS
 from mmlightvit.apis.cli import run_cli
 from mmlightvit.apis.model import (ShapeAction, build_model,
                                    default_input_shape, load_model_config,
                                    task_of)
 from mmlightvit.apis.reparam import switch_to_deploy
+from mmlightvit.apis.tables import fmt_ms
+from mmlightvit.apis.timing import summarize, time_fn
 
 
 def parse_args(argv=None):
@@ -75,11 +85,25 @@ def parse_args(argv=None):
                         'the TorchScript one (dynamo=False)')
     parser.add_argument('--opset', type=int,
                         help='ONNX opset (default 18 dynamo / 17 legacy)')
-    parser.add_argument('--rtol', type=float, default=1e-3,
-                        help='accepted max |onnx - torch| / max |torch|')
+    parser.add_argument('--rtol', type=float,
+                        help='accepted max |onnx - torch| / max |torch| '
+                        '(default 1e-3; 5e-2 for bf16)')
+    parser.add_argument('--backends', nargs='+', choices=BACKENDS,
+                        default=['onnxruntime'],
+                        help='runtimes that run and check the ONNX file')
+    parser.add_argument('--precision', choices=['fp32', 'bf16'],
+                        default='fp32',
+                        help='precision the backends run at (bf16: '
+                        'OpenVINO only)')
+    parser.add_argument('--repeat', type=int, default=10,
+                        help='timed runs per backend (median printed)')
+    parser.add_argument('--threads', type=int,
+                        help='backend CPU threads (default: theirs)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
+    if args.rtol is None:
+        args.rtol = 5e-2 if args.precision == 'bf16' else 1e-3
     return args
 
 
@@ -104,23 +128,37 @@ def main(argv=None):
         torch_outs = wrapper(x)
     torch_outs = [torch_outs] if torch.is_tensor(torch_outs) \
         else list(torch_outs)
-    diff, scale = export.compare(
-        torch_outs, export.onnxruntime_outputs(args.out, x))
     shapes = ', '.join(f'{n} {tuple(t.shape)}'
                        for n, t in zip(names, torch_outs))
     print(f'exported {task} model ({args.exporter} exporter, opset {opset}'
           f'{", deploy form: " + ", ".join(switched) if switched else ""})'
           f' to {args.out}\ninput 1x3x{shape[0]}x{shape[1]}; outputs: '
           f'{shapes}')
-    print(f'onnxruntime vs PyTorch: max abs difference {diff:.3g} '
-          f'(largest output {scale:.3g}, relative '
-          f'{diff / max(scale, 1e-12):.3g})')
-    if diff > args.rtol * max(scale, 1e-6):
-        sys.exit(f'error: ONNX outputs differ from PyTorch by {diff:.3g} '
-                 f'(> {args.rtol:g} x {scale:.3g})')
-    return dict(task=task, shape=shape, outputs=names, max_abs_diff=diff,
-                scale=scale, exporter=args.exporter, opset=opset,
-                switched=switched)
+    checks, failed = {}, []
+    for name in args.backends:
+        try:
+            run = backends.load_backend(name, args.out, args.precision,
+                                        args.threads)
+        except backends.BackendUnavailable as e:
+            sys.exit(f'error: {e}')
+        diff, scale = export.compare(torch_outs, run(x))
+        latency = summarize(time_fn(lambda: run(x), args.repeat, 1))
+        checks[name] = dict(max_abs_diff=diff, scale=scale,
+                            median_s=latency['median'])
+        print(f'{name} vs PyTorch ({args.precision}): max abs difference '
+              f'{diff:.3g} (largest output {scale:.3g}, relative '
+              f'{diff / max(scale, 1e-12):.3g}); latency median '
+              f'{fmt_ms(latency["median"])} over {args.repeat} runs')
+        if diff > args.rtol * max(scale, 1e-6):
+            failed.append(f'{name} outputs differ from PyTorch by '
+                          f'{diff:.3g} (> {args.rtol:g} x {scale:.3g})')
+    if failed:
+        sys.exit('error: ' + '; '.join(failed))
+    first = checks[args.backends[0]]
+    return dict(task=task, shape=shape, outputs=names,
+                max_abs_diff=first['max_abs_diff'], scale=first['scale'],
+                exporter=args.exporter, opset=opset, switched=switched,
+                checks=checks)
 
 
 if __name__ == '__main__':
