@@ -189,8 +189,9 @@ def published_cells(entry):
     empty cells without one."""
     if not entry:
         return ['', '', '', '']
-    source = entry['source'] + (f" ({entry['notes']})" if entry['notes']
-                                else '')
+    source = entry['source'] or entry['notes']
+    if entry['source'] and entry['notes']:
+        source += f" ({entry['notes']})"
     return [format_metrics(entry),
             fmt_params(entry['params']) if entry['params'] else '',
             fmt_flops(entry['flops']) if entry['flops'] else '', source]
