@@ -470,7 +470,8 @@ def test_toy_configs_are_the_real_models_on_own_data():
 
     seg = Config.fromfile(osp.join(ROOT, SEG_TOY_CONFIG))
     ade = Config.fromfile(osp.join(
-        ROOT, 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'))
+        ROOT, 'configs/emo',
+        'deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'))
     seg_model, ade_model = seg.model.to_dict(), ade.model.to_dict()
     for head in ('decode_head', 'auxiliary_head'):
         assert seg_model[head].pop('num_classes') == 5

@@ -7,7 +7,7 @@ FLOPs are counted (run this file to print the table of every config); and a
 short run through tools/train.py + tools/test.py on a dataset in the YOLO
 layout learns, with RepViT-M0.9 and with mmdet's own CSPNeXt-tiny.
 
-    python tests/test_yolo_detectors.py [--shape H W]   # the params/FLOPs table
+    python tests/test_yolo_detectors.py [--shape H W]  # params/FLOPs table
 """
 import copy
 import functools
