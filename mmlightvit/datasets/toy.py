@@ -178,12 +178,7 @@ def make_toy_ade20k(root='data/ade', num_train=64, num_val=16, size=128,
         str: The dataset folder ``<root>/ADEChallengeData2016`` (a config's
         ``data_root``).
     """
-    h, w = (size, size) if np.isscalar(size) else size
-    h, w = int(h), int(w)
-    if h < 16 or w < 16:
-        raise ValueError(f'size must be at least 16 pixels, got {size!r}')
-    if num_train < 0 or num_val < 0:
-        raise ValueError('num_train and num_val must be >= 0')
+    h, w = _checked_size(size, num_train, num_val, 16)
     data_root = osp.join(root, ADE20K_DIRNAME)
     if _is_nonempty_dir(data_root):
         if not overwrite:
@@ -393,12 +388,7 @@ def make_toy_coco(root='data/coco', num_train=64, num_val=32, size=128,
         str: ``root``.
     """
     import json
-    h, w = (size, size) if np.isscalar(size) else size
-    h, w = int(h), int(w)
-    if h < 32 or w < 32:
-        raise ValueError(f'size must be at least 32 pixels, got {size!r}')
-    if num_train < 0 or num_val < 0:
-        raise ValueError('num_train and num_val must be >= 0')
+    h, w = _checked_size(size, num_train, num_val, 32)
     if max_objects < 1:
         raise ValueError('max_objects must be >= 1')
     parts = [osp.join(root, d) for d in COCO_DIRNAMES]
@@ -539,10 +529,7 @@ def make_toy_imagenet(root='data/imagenet', num_classes=10, per_class=16,
     Returns:
         str: ``root``.
     """
-    h, w = (size, size) if np.isscalar(size) else size
-    h, w = int(h), int(w)
-    if h < 16 or w < 16:
-        raise ValueError(f'size must be at least 16 pixels, got {size!r}')
+    h, w = _checked_size(size, per_class, per_class, 16)
     if not 2 <= num_classes <= len(IMAGENET_TOY_CLASSES):
         raise ValueError(f'num_classes must be in 2..'
                          f'{len(IMAGENET_TOY_CLASSES)}, got {num_classes}')
@@ -631,7 +618,8 @@ def _checked_size(size, num_train, num_val, minimum):
         raise ValueError(f'size must be at least {minimum} pixels, got '
                          f'{size!r}')
     if num_train < 0 or num_val < 0:
-        raise ValueError('num_train and num_val must be >= 0')
+        raise ValueError('image counts must be >= 0, got '
+                         f'{num_train} and {num_val}')
     return h, w
 
 
