@@ -4,7 +4,9 @@ checkpoint through tools/test.py, print aAcc / mIoU / mAcc next to a
 constant predictor, and paint one validation image (input | ground truth |
 prediction) with demo/image_demo.py.
 
-    python tools/toy_demo.py [--work-dir work_dirs/demo]
+    python tools/toy_demo.py [--work-dir work_dirs/demo] [--amp]
+
+At the end it prints the metrics beside the time training took.
 
 The toy data goes to data/toy/ade, the data_root of the toy config.
 """
@@ -13,8 +15,11 @@ import glob
 import os.path as osp
 import subprocess
 import sys
+import time
 
 import numpy as np
+import torch
+from mmengine.config import Config
 from PIL import Image
 
 from mmlightvit.apis.logs import final_metrics
@@ -46,6 +51,9 @@ def run(step, cmd):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--amp', action='store_true',
+                        help='train with tools/train.py --amp (bf16 '
+                        'autocast on a CPU with AMX / AVX512-BF16)')
     args = parser.parse_args()
 
     data_root = osp.join(ROOT, 'data', 'toy', 'ade')
@@ -53,7 +61,10 @@ def main():
     make_toy_ade20k(data_root)
     ade = osp.join(data_root, 'ADEChallengeData2016')
     py = sys.executable
-    run(2, [py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir])
+    train = [py, 'tools/train.py', TOY_CONFIG, '--work-dir', args.work_dir]
+    start = time.perf_counter()
+    run(2, train + (['--amp'] if args.amp else []))
+    train_seconds = time.perf_counter() - start
     ckpt = read_last_checkpoint(osp.join(ROOT, args.work_dir))
     run(3, [py, 'tools/test.py', TOY_CONFIG, ckpt, '--work-dir',
             args.work_dir])
@@ -75,6 +86,11 @@ def main():
     print(f"| EMO-1M DeepLabv3 ({osp.basename(ckpt)}) | {metrics['aAcc']:.2f} "
           f"| {metrics['mIoU']:.2f} | {metrics['mAcc']:.2f} |")
     print(f'| constant predictor | | {baseline:.2f} | |')
+    iters = Config.fromfile(osp.join(ROOT, TOY_CONFIG)).train_cfg.max_iters
+    print(f'\ntraining took {train_seconds:.0f} s for {iters} iterations '
+          f'({train_seconds / iters:.2f} s/iteration, start-up and the '
+          f'final validation included; {torch.get_num_threads()} threads'
+          f'{", --amp" if args.amp else ""}): mIoU {metrics["mIoU"]:.2f}')
     print(f'\ncheckpoints and logs written to {args.work_dir}; picture of '
           f'{osp.basename(image)} written to {picture}')
     if metrics['mIoU'] <= baseline:
