@@ -263,7 +263,7 @@ def test_fold_batch_norms_only_after_conv():
         '(forward)')
 
 
-# -- the tools' --fast options --------------------------------------------------
+# -- the tools' --fast options ------------------------------------------------
 def test_fast_hook(monkeypatch):
     """tools/test.py --fast: the hook prepares the (unwrapped) runner model
     before testing; a precision the device cannot run is one ConfigError."""
@@ -368,7 +368,7 @@ def test_benchmark_compare(tmp_path, capsys):
     assert len(printed) == 3 and all(line in text for line in printed)
 
 
-# -- --amp on the CPU -----------------------------------------------------------
+# -- --amp on the CPU ---------------------------------------------------------
 def test_amp_on_cpu(monkeypatch):
     """--amp without CUDA: bf16 autocast on a bf16 CPU (AGC kept); the
     forward of a training step runs in bf16, the weights stay float32."""
