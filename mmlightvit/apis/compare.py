@@ -123,8 +123,12 @@ def build_candidates(cfg, part, shape, compile=True, threads=None,
         except ValueError as e:
             out[label] = f'n/a: {e}'
             continue
-        fast = fast_inference(copy.deepcopy(model), precision, compile)
-        out[label] = _part(fast, part, task, shape)
+        if part == 'backbone':  # the backbone itself runs fast
+            out[label] = _Features(fast_inference(
+                copy.deepcopy(model.backbone), precision, compile))
+        else:
+            out[label] = _part(fast_inference(
+                copy.deepcopy(model), precision, compile), part, task, shape)
     deployed = copy.deepcopy(model)
     switch_to_deploy(deployed)
     wrapper = _part(deployed, part, task, shape).eval()
