@@ -23,6 +23,11 @@ logs, in one place. Nothing is lost: demoted records still show with
   ``Failed to add LocalVisBackend, please provide the save_dir`` (the
   inferencers build the config's visualizer without a folder, and nothing
   is saved through it).
+* mmseg's per-class table (``IoUMetric``) lists every class of the dataset,
+  150 rows of ``nan`` on a small validation set: rows of classes absent from
+  both the ground truth and the prediction (IoU ``nan``: not in the mIoU)
+  are left out, and a last line says how many; every class the mIoU
+  averages keeps its row (the metrics themselves are mmseg's, unchanged).
 """
 import logging
 import re
@@ -56,6 +61,30 @@ def is_quiet(record):
         record.msg.startswith(QUIET_LOG_PREFIXES)
 
 
+def drop_absent_classes(text):
+    """``text`` without the rows of a mmseg per-class table whose ``IoU`` is
+    ``nan`` (classes neither in the ground truth nor predicted), plus a line
+    counting them; any other text unchanged."""
+    lines = text.split('\n')
+    header = next((i for i, line in enumerate(lines)
+                   if line.startswith('| Class ')), None)
+    if header is None:
+        return text
+    cells = [c.strip() for c in lines[header].split('|')]
+    if 'IoU' not in cells:
+        return text
+    iou = cells.index('IoU')
+    kept = [line for line in lines[header + 1:]
+            if not line.startswith('|') or
+            line.split('|')[iou].strip() != 'nan']
+    dropped = len(lines) - header - 1 - len(kept)
+    if not dropped:
+        return text
+    note = (f'({dropped} classes absent from both the ground truth and the '
+            'prediction not shown)')
+    return '\n'.join(lines[:header + 1] + kept + [note])
+
+
 def _demoting(factory):
     """A log record factory making records with ``factory`` and demoting
     the quiet ones (mmengine's MMLogger instances are created per run, so
@@ -64,6 +93,8 @@ def _demoting(factory):
         record = factory(*args, **kwargs)
         if is_quiet(record):
             record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        elif isinstance(record.msg, str) and '| Class ' in record.msg:
+            record.msg = drop_absent_classes(record.msg)
         return record
     make_record.mmlightvit_quiet = True
     return make_record

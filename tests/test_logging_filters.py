@@ -77,3 +77,32 @@ def test_install_is_idempotent():
     factory = logging.getLogRecordFactory()
     logging_filters.install()
     assert logging.getLogRecordFactory() is factory
+
+
+def test_per_class_table_shows_the_classes_of_the_mean(records):
+    """mmseg's IoUMetric on 4 classes of which the ground truth holds 2 and
+    the prediction one more: the logged table keeps the 3 rows the mIoU
+    averages (the predicted-only class with IoU 0), leaves out the absent
+    one and counts it; the metrics are unchanged."""
+    import torch
+    from mmseg.evaluation import IoUMetric
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+
+    metric = IoUMetric()
+    metric.dataset_meta = dict(classes=('sky', 'road', 'car', 'tree'))
+    gt = torch.tensor([[0, 0], [1, 1]])
+    pred = torch.tensor([[0, 2], [1, 1]])  # 'car' predicted, not in the gt
+    sample = SegDataSample(gt_sem_seg=PixelData(data=gt[None]),
+                           pred_sem_seg=PixelData(data=pred[None]))
+    metric.process([], [sample.to_dict()])
+    results = metric.compute_metrics(metric.results)
+    assert results['mIoU'] == pytest.approx(round(100 * (0.5 + 1 + 0) / 3, 2))
+    (table, ) = [r.getMessage() for r in records
+                 if '| Class ' in r.getMessage()]
+    rows = [line.split('|')[1].strip() for line in table.split('\n')
+            if line.startswith('| ') and not line.startswith('| Class ')]
+    assert rows == ['sky', 'road', 'car']
+    assert table.endswith(
+        '(1 classes absent from both the ground truth and the prediction '
+        'not shown)')
