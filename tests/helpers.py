@@ -1,6 +1,7 @@
 """Plain helpers shared by the test modules (fixtures are in conftest.py)."""
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,20 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
+
+
+def failure_summary(output, context=3):
+    """The lines of a failed run's ``output`` that say why (errors and the
+    lines around them), then its tail: an assertion message whose cause
+    survives when a long log is cut in the middle."""
+    lines = output.splitlines()
+    hits = sorted({j for i, line in enumerate(lines)
+                   if re.search(r'Error|Exception|Traceback|error:|Killed|'
+                                r'exitcode|Signal', line)
+                   for j in range(max(0, i - context),
+                                  min(len(lines), i + context + 1))})
+    why = '\n'.join(lines[i] for i in hits[-80:])
+    return f'--- why ---\n{why}\n--- tail ---\n' + '\n'.join(lines[-30:])
 
 
 def run_tool(*args, env=None):

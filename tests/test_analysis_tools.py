@@ -30,7 +30,7 @@ from mmlightvit.apis.model import (build_model, default_input_shape,
                                    load_model_config)
 from mmlightvit.apis.results import collect, to_records
 from mmlightvit.datasets.toy import make_toy_ade20k
-from helpers import num_params  # noqa: E402
+from helpers import failure_summary, num_params  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIG = osp.join(
@@ -206,7 +206,7 @@ class BackgroundRun:
         self._log_file.close()
         with open(self.log) as f:
             out = f.read()
-        assert rc == 0, out
+        assert rc == 0, failure_summary(out)
         return out
 
 
@@ -348,6 +348,45 @@ def test_get_flops_all_table(configs, tmp_path, monkeypatch, capsys):
     assert f'tables written to {out}' in captured.out
     assert [line.split()[0] for line in captured.err.splitlines()
             if line.startswith('[')] == ['[1/3]', '[2/3]', '[3/3]']
+
+
+def test_get_flops_all_latency_beside_stock_rtmdet(configs, tmp_path,
+                                                   monkeypatch, capsys):
+    """``--latency REGEX``: the matching configs get their CPU latency,
+    beside mmdet's stock RTMDet-tiny measured first in the same run (the
+    head row of the detection table); ``--readme`` writes the tables between
+    the zoo markers, and a file without them is refused before the run."""
+    paths = [configs['seg_emo'], configs['det_emo']]
+    monkeypatch.setattr(model_zoo, 'zoo_configs', lambda: paths)
+    readme = tmp_path / 'README.md'
+    readme.write_text('# head\n<!-- zoo:start -->\nold\n<!-- zoo:end -->\n'
+                      'tail\n')
+    det_name = osp.splitext(osp.basename(configs['det_emo']))[0]
+    with pytest.raises(SystemExit):
+        get_flops.main(['--all', '--latency', det_name, '--readme',
+                        str(tmp_path / 'nothing.md')])
+    assert 'nothing.md does not exist' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        get_flops.main(['--all', '--latency', '(', '--shape', '64'])
+    get_flops.main(['--all', '--latency', det_name, '--threads', '1',
+                    '--repeat', '2', '--shape', '64', '64', '--readme',
+                    str(readme)])
+    text = readme.read_text()
+    assert text.startswith('# head\n<!-- zoo:start -->\nTrain a config')
+    assert text.endswith('<!-- zoo:end -->\ntail\n') and 'old' not in text
+    seg, det = text.split('\n### ')[1:3]
+    header = det.splitlines()[2]
+    assert header.endswith('| CPU latency (ms, 1 thread(s)) | time / stock |')
+    stock, ours = [line.split(' | ') for line in det.splitlines()[4:6]]
+    assert stock[0] == '| mmdet rtmdet_tiny_8xb32-300e_coco (stock CSPNeXt)'
+    assert ours[0].startswith(f'| [{det_name}]')
+    assert stock[-1] == '1.00 |' and float(stock[-2]) > 0
+    ratio = float(ours[-1].rstrip(' |'))
+    assert ratio == pytest.approx(float(ours[-2]) / float(stock[-2]),
+                                  rel=0.02, abs=0.02)
+    seg_row = [line for line in seg.splitlines() if line.startswith('| [')]
+    assert seg_row[0].endswith('|  |  |')  # not matched: not measured
+    assert "--latency '" + det_name in text  # how it was measured
 
 
 def test_model_zoo_lookup():

@@ -30,7 +30,7 @@ from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmlightvit.compat as compat
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 from mmlightvit.compat import (CheckpointError, UnsafeCheckpointError,
                                hub_cache_path, load_checkpoint_file,
                                read_last_checkpoint, save_checkpoint,
@@ -540,7 +540,7 @@ def error_lines(out):
 def uninterrupted(toy_ade, tmp_path_factory):
     work = tmp_path_factory.mktemp('full')
     rc, out = train(*train_args(toy_ade, work))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     return torch.load(work / 'iter_4.pth', weights_only=False)['state_dict']
 
 
@@ -584,7 +584,7 @@ def test_kill_during_a_checkpoint_write_then_resume(toy_ade, tmp_path,
     assert (work / 'iter_4.pth').exists() == (target == 'last_checkpoint')
 
     rc, out = train(*train_args(toy_ade, work, '--resume'))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert f'removed {work}/{target}.tmp' in out
     assert f'resuming from {work}/iter_2.pth' in out
     assert 'Resumed the data order at iteration 2' in out
@@ -647,7 +647,7 @@ def test_full_disk_then_moved_work_dir_resumes(toy_ade, tmp_path):
         moved = tmp_path / 'moved'
         shutil.copytree(work, moved)
     rc, out = train(*train_args(toy_ade, moved, '--resume'))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert f'resuming from {moved}/iter_2.pth' in out
     assert torch.load(moved / 'iter_4.pth', weights_only=False)['meta'][
         'iter'] == 4
@@ -660,12 +660,12 @@ def test_resume_without_last_checkpoint_never_restarts(toy_ade, tmp_path):
     --resume continues from iter_2."""
     work = tmp_path / 'work'
     rc, out = train(*train_args(toy_ade, work, iters=2))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     (work / 'last_checkpoint').unlink()
     data = (work / 'iter_2.pth').read_bytes()
     (work / 'iter_4.pth').write_bytes(data[:len(data) // 3])
     rc, out = train(*train_args(toy_ade, work, '--resume', keep=-1))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert f'cannot resume from {work}/iter_4.pth' in out
     assert f'resuming from {work}/iter_2.pth' in out
     assert 'Resumed the data order at iteration 2' in out

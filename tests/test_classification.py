@@ -28,7 +28,7 @@ from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import ExMobileViTClsHead, PooledLinearClsHead
 
-from helpers import ROOT, num_params, run_tool
+from helpers import ROOT, failure_summary, num_params, run_tool
 from official_data import (assert_close_relative, case_id, cases,
                            official_input, official_num_params,
                            official_outputs, official_state_dict)
@@ -343,14 +343,14 @@ def emo_checkpoint(toy_root, tmp_path_factory):
     options = [f'{k}={v}' for k, v in toy_options(toy_root).items()]
     rc, out = run_tool('tools/train.py', osp.join('configs', TOOLS_CONFIG),
                        '--work-dir', work_dir, '--cfg-options', *options)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert re.search(r'Epoch\(train\)\s*\[1\]\[4/4\]', out), out[-3000:]
     _top1(out)  # the validation at the end of the epoch
     checkpoint = osp.join(work_dir, 'epoch_1.pth')
     rc, out = run_tool('tools/test.py', osp.join('configs', TOOLS_CONFIG),
                        checkpoint, '--work-dir', work_dir, '--cfg-options',
                        *options)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     return checkpoint, _top1(out)
 
 

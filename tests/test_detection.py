@@ -23,7 +23,7 @@ import mmlightvit  # noqa: F401  (registers the backbones, compat fixes)
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import (COCO_CATEGORIES, COCO_TOY_CLASSES,
                                      make_toy_coco)
-from helpers import run_tool  # noqa: E402
+from helpers import failure_summary, run_tool  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_DIR = osp.join(ROOT, 'configs')
@@ -447,7 +447,7 @@ def test_short_run_learns_through_tools(tmp_path):
     opts = data_options(root)
     rc, out = run_tool('tools/train.py', osp.join('configs', TOY_CONFIG),
                        '--work-dir', work_dir, '--cfg-options', *opts)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     trained = MAP.findall(out)
     assert len(trained) == 1, out[-3000:]
     mean_ap, ap50 = (float(v) for v in trained[0])
@@ -456,7 +456,7 @@ def test_short_run_learns_through_tools(tmp_path):
     ckpt = osp.join(work_dir, 'epoch_20.pth')
     rc, out = run_tool('tools/test.py', osp.join('configs', TOY_CONFIG), ckpt,
                        '--work-dir', work_dir, '--cfg-options', *opts)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert MAP.findall(out) == trained
 
 

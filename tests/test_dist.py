@@ -15,7 +15,7 @@ import pytest
 
 from mmlightvit.compat import load_checkpoint_file
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
-from helpers import ROOT
+from helpers import ROOT, failure_summary
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def run(cmd):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
                           text=True)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out
+    assert proc.returncode == 0, failure_summary(out)
     return out
 
 

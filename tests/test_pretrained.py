@@ -26,7 +26,7 @@ from mmlightvit.models.backbones.base import BaseBackbone
 from mmlightvit.models.backbones.emo import convert_official_emo
 from mmlightvit.models.backbones.mobilevit import convert_mobilevit
 from mmlightvit.models.backbones.repvit import convert_repvit
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 from official_data import (assert_close_relative, cases, official_input,
                            official_outputs, official_state_dict)
 from test_checkpoints import no_proxy, serve  # noqa: F401  (a fixture)
@@ -352,7 +352,7 @@ def test_train_starts_from_the_file_in_the_hub_cache(toy_ade, tmp_path):
                      'default_hooks.checkpoint.interval=1',
                      'model.backbone.frozen_stages=4'),
         env=offline_env(tmp_path / 'torch'))
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert f'loaded all weights from {url}' in out
     state = torch.load(work / 'iter_1.pth', map_location='cpu',
                        weights_only=False)['state_dict']

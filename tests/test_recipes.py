@@ -31,7 +31,7 @@ from mmlightvit.models.backbones import MobileViT
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import PooledDistillClsHead
 from mmlightvit.optim import AGCOptimWrapper, adaptive_clip_grad
-from helpers import ROOT, num_params, run_tool
+from helpers import ROOT, failure_summary, num_params, run_tool
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -279,7 +279,7 @@ def test_distillation_trains_on_toy_imagenet(tiny_teacher, tmp_path):
                     f'{split}_dataloader.dataset.pipeline.2.crop_size=48']
     rc, out = run_tool('tools/train.py', osp.join('configs', DISTILLED),
                        '--work-dir', str(work), '--cfg-options', *options)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert 'distillation teacher: timm regnety_002' in out
     steps = re.findall(r'Epoch\(train\) +\[1\]\[ *\d+/\d+\].* loss: '
                        r'[\d.]+ +loss_distill: ([\d.]+)', out)
@@ -587,7 +587,7 @@ def test_voc_recipe_trains_on_toy_voc(tmp_path):
     rc, out = run_tool('tools/train.py', osp.join('configs',
                                                   VOC.format('xxs')),
                        '--work-dir', str(work), '--cfg-options', *options)
-    assert rc == 0, out[-3000:]
+    assert rc == 0, failure_summary(out)
     assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
     assert re.search(r'mIoU: [\d.]+', out), out[-3000:]
     saved = torch.load(work / 'epoch_1.pth', map_location='cpu',

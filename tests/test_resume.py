@@ -1,6 +1,5 @@
 """A training run killed with SIGKILL resumes from its last checkpoint and
 ends with the same weights as an uninterrupted run (deterministic, CPU)."""
-import pytest
 import os
 import os.path as osp
 import signal
@@ -8,13 +7,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k
+from helpers import ROOT, failure_summary
 
 pytestmark = pytest.mark.slow
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/emo/deeplabv3_emo-1m_1xb8-300iter_toy-ade20k-128x128.py'
 
 
@@ -55,7 +55,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
 
     out = subprocess.run(train_cmd(data_root, killed, '--resume'), cwd=ROOT,
                          capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.returncode == 0, failure_summary(out.stdout + out.stderr)
     log = out.stdout + out.stderr
     assert 'Resumed the data order at iteration' in log
     assert 'and the RNG states' in log

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
-from helpers import ROOT
+from helpers import ROOT, failure_summary
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -43,7 +43,7 @@ def mim(*args):
     proc = subprocess.run([sys.executable, '-m', 'mim', *args], cwd=ROOT,
                           env=env, capture_output=True, text=True)
     out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out
+    assert proc.returncode == 0, failure_summary(out)
     return out
 
 

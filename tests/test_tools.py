@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k
-from helpers import run_tool  # noqa: E402
+from helpers import failure_summary, run_tool  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_train_resume_test(toy_root, tmp_path):
               'default_hooks.logger.interval=1', 'train_cfg.val_interval=100']
     rc, out = run_tool('tools/train.py', TOY_CONFIG, *common,
                        'train_cfg.max_iters=2')
-    assert rc == 0, out
+    assert rc == 0, failure_summary(out)
     first = torch.load(osp.join(work_dir, 'iter_2.pth'), map_location='cpu',
                        weights_only=False)
     assert first['meta']['iter'] == 2
@@ -48,7 +48,7 @@ def test_train_resume_test(toy_root, tmp_path):
     # the resumed run (SyncBN config, one process) continues from iter 2
     rc, out = run_tool('tools/train.py', TOY_CONFIG, '--resume', *common,
                        'train_cfg.max_iters=4')
-    assert rc == 0, out
+    assert rc == 0, failure_summary(out)
     assert 'resumed epoch: 0, iter: 2' in out, out
     assert re.search(r'Iter\(train\) \[3/4\]', out), out
     assert not re.search(r'Iter\(train\) \[1/4\]', out), out
@@ -62,7 +62,7 @@ def test_train_resume_test(toy_root, tmp_path):
                        osp.join(work_dir, 'iter_4.pth'), '--work-dir', work_dir,
                        '--show-dir', str(tmp_path / 'vis'), '--cfg-options',
                        *data_options(toy_root))
-    assert rc == 0, out
+    assert rc == 0, failure_summary(out)
     match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', out)
     assert match, out
     assert all(0 <= float(v) <= 100 for v in match.groups())

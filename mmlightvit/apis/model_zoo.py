@@ -12,12 +12,14 @@ copy of a config (e.g. the one mmengine dumps into a work dir) finds it too.
 """
 import functools
 import os.path as osp
+import re
 
 import yaml
 
 from .flops import model_complexity
-from .model import load_model_config
+from .model import build_model, load_model_config
 from .tables import fmt_flops, fmt_params, markdown_table
+from .timing import make_runner, summarize, time_fn
 
 MODEL_INDEX = 'model-index.yml'
 TASK_NAMES = {'Semantic Segmentation': 'seg', 'Object Detection': 'det',
@@ -203,11 +205,32 @@ def _rel(path):
         else path
 
 
-def table_row(path, shape=None, published=False):
-    """One row (list of cells, the task second) of :func:`zoo_table`."""
+def stock_references():
+    """The stock models the latency column is measured beside, per task:
+    ``{task: (label, config path)}`` (mmdet's RTMDet-tiny, CSPNeXt)."""
+    import mmdet
+    configs = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
+    return {'det': ('mmdet rtmdet_tiny_8xb32-300e_coco (stock CSPNeXt)',
+                    osp.join(configs, 'rtmdet', 'rtmdet_tiny_8xb32-300e_coco.py'))}
+
+
+def model_latency(cfg, shape, repeat=10, warmup=2):
+    """Median seconds of one forward pass of ``cfg``'s inference model
+    (batch 1, eager fp32, initial weights, up to the raw outputs: detectors
+    without NMS) on a random ``shape`` image, on the CPU."""
+    model = build_model(cfg)
+    run = make_runner(model, describe_config(cfg)['task'], shape,
+                      mode='tensor')
+    return summarize(time_fn(run, repeat, warmup))['median']
+
+
+def table_row(path, shape=None, published=False, latency=None, label=None):
+    """One row (list of cells, the task second) of :func:`zoo_table`; with
+    ``latency`` (kwargs of :func:`model_latency`) the row ends with the
+    median latency in seconds (a float, None when not measured)."""
     name = osp.splitext(osp.basename(path))[0]
-    cells = [f'[{name}]({_rel(path)})']
-    entry = None
+    cells = [label or f'[{name}]({_rel(path)})']
+    entry = seconds = None
     try:
         cfg = load_model_config(path)
         res = model_complexity(cfg, shape)
@@ -217,9 +240,25 @@ def table_row(path, shape=None, published=False):
             params += f" (+{fmt_params(res['aux_params'])} aux)"
         cells += [res['task'], params, fmt_flops(res['flops']), f'{h}x{w}']
         entry = lookup(cfg) if published else None
+        if latency is not None:
+            seconds = model_latency(cfg, res['shape'], **latency)
     except Exception as e:  # a broken config gets a row saying why
         cells += ['error', f'{type(e).__name__}: {e}'.splitlines()[0], '', '']
-    return cells + (published_cells(entry) if published else [])
+    cells += published_cells(entry) if published else []
+    return cells + ([seconds] if latency is not None else [])
+
+
+def _latency_cells(rows, reference):
+    """Replace the seconds ending each row by 'ms' and 'time / reference'
+    cells ('' where not measured)."""
+    for cells in rows:
+        seconds = cells.pop()
+        if seconds is None:
+            cells += ['', '']
+        else:
+            ratio = f'{seconds / reference:.2f}' if reference else ''
+            ms = seconds * 1e3
+            cells += [f'{ms:.0f}' if ms >= 100 else f'{ms:.3g}', ratio]
 
 
 SECTIONS = {
@@ -231,21 +270,54 @@ SECTIONS = {
 }
 
 
-def zoo_table(paths=None, shape=None, published=False, log=None):
+def zoo_table(paths=None, shape=None, published=False, log=None,
+              latency=None, threads=None, repeat=10):
     """Markdown: one table per task with every config of ``paths`` (default:
     the zoo's), its measured params and FLOPs and, with ``published``, the
-    metafiles' numbers. ``log`` gets an ``[n/N] config`` line per config."""
+    metafiles' numbers. ``log`` gets an ``[n/N] config`` line per config.
+
+    ``latency`` (a regular expression): the configs whose name it matches
+    also get their CPU latency (:func:`model_latency`, median of ``repeat``
+    runs, ``threads`` torch threads), beside the task's stock reference
+    (:func:`stock_references`) measured first, in the same run, whose row
+    heads the table.
+    """
+    import torch
     paths = zoo_configs() if paths is None else list(paths)
     header = ['config', 'params', 'FLOPs', 'input (HxW)']
     if published:
         header += ['published', 'published params', 'published FLOPs',
                    'source']
-    rows = {}
-    for i, path in enumerate(paths, 1):
+    timed = {}
+    if latency is not None:
+        pattern = re.compile(latency)
+        timed = {p for p in paths
+                 if pattern.search(osp.splitext(osp.basename(p))[0])}
+        if not timed:
+            raise ValueError(f'--latency {latency!r} matches no config of '
+                             'the zoo')
+        if threads:
+            torch.set_num_threads(threads)
+        header += [f'CPU latency (ms, {torch.get_num_threads()} thread(s))',
+                   'time / stock']
+    rows, references = {}, {}
+    jobs = [(p, None) for p in paths]
+    if timed:
+        jobs = [(p, label) for label, p in stock_references().values()] + jobs
+    for i, (path, label) in enumerate(jobs, 1):
         if log:
-            log(f'[{i}/{len(paths)}] {_rel(path)}')
-        cells = table_row(path, shape, published)
-        rows.setdefault(cells.pop(1), []).append(cells)
+            log(f'[{i}/{len(jobs)}] {_rel(path)}')
+        measure = dict(repeat=repeat) if path in timed or label else None
+        cells = table_row(path, shape, published, measure, label)
+        if timed and measure is None:
+            cells.append(None)
+        task = cells.pop(1)
+        if label:
+            references[task] = cells[-1]
+        rows.setdefault(task, []).append(cells)
+    if timed:
+        for task, task_rows in rows.items():
+            _latency_cells(task_rows, references.get(task))
     lines = [
         'Train a config with `python tools/train.py CONFIG` (or '
         '`tools/dist_train.sh CONFIG 8`), test it with `python tools/test.py '
@@ -266,4 +338,12 @@ def zoo_table(paths=None, shape=None, published=False, log=None):
         lines.append('Published numbers: the `Metadata` and `Results` of '
                      '`configs/<family>/metafile.yml` (their comments give '
                      'the sources\' conventions).')
+    if timed:
+        lines.append(
+            f'CPU latency: median of {repeat} runs of the network (batch 1, '
+            'eager fp32, up to the raw outputs: detectors without NMS) on '
+            'one image of the given size, measured in the same run as the '
+            'stock reference heading the table (`get_flops.py --all '
+            f'--latency {latency!r}`); "time / stock" is its latency over '
+            "the reference's.")
     return '\n'.join(lines) + '\n'

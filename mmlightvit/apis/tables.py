@@ -1,5 +1,6 @@
 """Formatting shared by the tools' tables: counts, times, Markdown, CSV."""
 import csv
+import os.path as osp
 
 
 def fmt_params(n):
@@ -22,6 +23,27 @@ def markdown_table(header, rows):
                                  for c in cells) + ' |'
     return [line(header), '|' + '---|' * len(header)] + [
         line(cells) for cells in rows]
+
+
+def split_at_markers(path, start, end):
+    """The text of ``path`` before ``start`` and after ``end`` (two marker
+    lines, e.g. of a README); ValueError naming the file without them."""
+    if not osp.isfile(path):
+        raise ValueError(f'{path} does not exist')
+    with open(path) as f:
+        text = f.read()
+    if start not in text or end not in text:
+        raise ValueError(f'{path} has no {start} ... {end} markers')
+    head, rest = text.split(start, 1)
+    return head, rest.split(end, 1)[1]
+
+
+def write_between_markers(path, start, end, lines):
+    """Replace what is between the ``start`` and ``end`` marker lines of the
+    text file ``path`` (a README) by ``lines``."""
+    head, tail = split_at_markers(path, start, end)
+    with open(path, 'w') as f:
+        f.write(head + start + '\n' + '\n'.join(lines) + '\n' + end + tail)
 
 
 def write_csv(records, path):

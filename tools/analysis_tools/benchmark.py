@@ -48,7 +48,8 @@ from mmlightvit.apis.model import (ShapeAction, build_model,
                                    default_input_shape, load_model_config,
                                    task_of)
 from mmlightvit.apis.reparam import switch_to_deploy
-from mmlightvit.apis.tables import fmt_ms
+from mmlightvit.apis.tables import (fmt_ms, split_at_markers,
+                                    write_between_markers)
 from mmlightvit.apis.timing import make_runner, summarize, time_fn
 
 
@@ -107,28 +108,17 @@ def parse_args(argv=None):
         parser.error('--repeat and --batch-size must be >= 1, --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error('--device cuda: CUDA is not available')
-    if args.fast:
-        try:
+    try:
+        if args.fast:
             autocast_dtype(args.precision, args.device)
-        except ValueError as e:
-            parser.error(str(e))
+        if args.readme:  # before the long run, not after it
+            split_at_markers(args.readme, *README_MARKERS)
+    except ValueError as e:
+        parser.error(str(e))
     return args
 
 
 README_MARKERS = ('<!-- benchmark:start -->', '<!-- benchmark:end -->')
-
-
-def write_readme(path, lines):
-    """Replace what is between the benchmark markers of ``path``."""
-    with open(path) as f:
-        text = f.read()
-    start, end = README_MARKERS
-    if start not in text or end not in text:
-        sys.exit(f'error: {path} has no {start} ... {end} markers')
-    head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    with open(path, 'w') as f:
-        f.write(head + start + '\n' + '\n'.join(lines) + '\n' + end + tail)
 
 
 def main_compare(args):
@@ -149,7 +139,7 @@ def main_compare(args):
     lines += compare.compare_table(rows)
     print('\n'.join(lines))
     if args.readme:
-        write_readme(args.readme, lines)
+        write_between_markers(args.readme, *README_MARKERS, lines)
         print(f'table written to {args.readme}')
     return rows
 
