@@ -49,7 +49,10 @@ Resuming:
 Devices:
 
 * ``mmengine.dist.utils._init_dist_pytorch``: without CUDA the process group
-  starts on gloo without touching CUDA.
+  starts on gloo without touching CUDA, and is destroyed at exit (a gloo
+  group alive at interpreter shutdown can abort the process, "terminate
+  called without an active exception", and fail the launcher: whichever tool
+  started it, ours or the stock ones).
 * ``MMDistributedDataParallel.__init__``: without CUDA, ``device_ids=None``.
 * ``Runner.wrap_model``: a distributed run on CPU turns ``SyncBN`` layers
   into BN before DDP wraps the model (torch's SyncBN is CUDA-only; DDP
@@ -79,6 +82,7 @@ And one function the tools call: :func:`sync_bn_to_bn` (configs written with
 transforms, hooks, loop, sampler) and adds log filters
 (:mod:`mmlightvit.logging_filters`).
 """
+import atexit
 import contextlib
 import errno
 import hashlib
@@ -651,6 +655,12 @@ def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
         print_log(f'no CUDA device: using the gloo backend instead of '
                   f'{backend}', logger='current')
     torch_dist.init_process_group(backend='gloo', **kwargs)
+    atexit.register(_destroy_process_group)
+
+
+def _destroy_process_group():
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
 
 
 _ddp_init = MMDistributedDataParallel.__init__

@@ -87,12 +87,6 @@ def run_cli(main):
         return main()
     except USER_ERRORS as e:
         sys.exit(f'error: {_last_line(e)}')
-    finally:
-        # a gloo process group left alive at exit can abort the process
-        # ("terminate called without an active exception")
-        if torch.distributed.is_available() and \
-                torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
 
 
 def enable_amp(cfg):
