@@ -22,13 +22,17 @@ without AMX / AVX512-BF16, no timm reference) is kept with the reason
 ('n/a: ...'). Timing: every round runs each candidate once, in an order that
 alternates between rounds, so a shared machine's drifts hit all alike; the
 ratios are medians of the per-round ratios reference / candidate (> 1:
-faster than the reference). Agreement: cosine similarity (float64) and
+faster than the reference); before each timed run the process sleeps
+``SETTLE_SECONDS``, so that the thread pools of the candidate before
+(onnxruntime's and OpenVINO's spin-wait after a run) are idle and do not
+slow the next one down. Agreement: cosine similarity (float64) and
 largest difference relative to the largest value, of each candidate's
 outputs against eager fp32 on the same input.
 """
 import copy
 import os.path as osp
 import tempfile
+import time
 
 import numpy as np
 import torch
@@ -44,6 +48,7 @@ LABELS = ('reference', 'eager fp32', 'fast fp32', 'fast bf16',
           'onnxruntime', 'openvino fp32', 'openvino bf16')
 TIMM_NAMES = {'RepViT': 'repvit_{}', 'MobileViT': 'mobilevit_{}'}
 PARTS = ('backbone', 'model')
+SETTLE_SECONDS = 0.05
 
 
 class _Features(torch.nn.Module):
@@ -168,6 +173,7 @@ def compare(cfg, part, shape=None, repeat=10, warmup=2, compile=True,
         times = {k: [] for k in runnable}
         for r in range(repeat):
             for k in (runnable if r % 2 == 0 else runnable[::-1]):
+                time.sleep(SETTLE_SECONDS)
                 times[k].append(time_once(lambda: candidates[k](x)))
             if progress:
                 progress(f'{part}: round {r + 1}/{repeat}')

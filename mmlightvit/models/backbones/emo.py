@@ -89,27 +89,31 @@ class IRMB(BaseModule):
         input itself, followed by ``v``.
         """
         B, C, H, W = x.shape
+        channels_last = x.is_contiguous(
+            memory_format=torch.channels_last) and not x.is_contiguous()
         wh, ww = (H, W) if self.window_size <= 0 else (self.window_size, ) * 2
         pad_b, pad_r = -H % wh, -W % ww
-        x = F.pad(x, (0, pad_r, 0, pad_b))
         n1, n2 = (H + pad_b) // wh, (W + pad_r) // ww
-        x = x.view(B, C, wh, n1, ww, n2).permute(0, 3, 5, 1, 2, 4)
-        x = x.reshape(B * n1 * n2, C, wh, ww)
+        b, heads, d = B * n1 * n2, self.num_heads, self.dim_head
+        # every copy below moves whole channel vectors (channels last): the
+        # windows' tokens (window, token, C) straight from (B, H, W, C)
+        x = F.pad(x.permute(0, 2, 3, 1), (0, 0, 0, pad_r, 0, pad_b))
+        x = x.view(B, wh, n1, ww, n2, C).permute(0, 2, 4, 1, 3, 5)
+        x = x.reshape(b, wh, ww, C)
 
-        b, heads, d = x.shape[0], self.num_heads, self.dim_head
         # softmax(q k^T * scale) v in one fused kernel, which wants
         # (window, head, token, channel) with the channels contiguous
-        q, k = self.qk(x).flatten(2).transpose(1, 2).contiguous().view(
-            b, -1, 2, heads, d).permute(2, 0, 3, 1, 4)
-        v = x.flatten(2).transpose(1, 2).contiguous().view(b, -1, heads, d)
-        x = F.scaled_dot_product_attention(
-            q, k, v.transpose(1, 2), scale=self.scale)
-        x = x.transpose(1, 2).reshape(b, -1, C).transpose(1, 2)
-        x = self.v(x.reshape(b, C, wh, ww))
+        qk = self.qk(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        q, k = qk.reshape(b, -1, 2, heads, d).permute(2, 0, 3, 1, 4)
+        v = x.view(b, -1, heads, d).transpose(1, 2)
+        x = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        x = x.transpose(1, 2).reshape(b, wh, ww, C)
+        x = self.v(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
 
-        x = x.view(B, n1, n2, -1, wh, ww).permute(0, 3, 4, 1, 5, 2)
-        x = x.reshape(B, -1, wh * n1, ww * n2)
-        return x[:, :, :H, :W].contiguous()
+        x = x.reshape(B, n1, n2, wh, ww, -1).permute(0, 3, 1, 4, 2, 5)
+        x = x.reshape(B, wh * n1, ww * n2, -1)[:, :H, :W].permute(0, 3, 1, 2)
+        return x.contiguous(memory_format=torch.channels_last
+                            if channels_last else torch.contiguous_format)
 
     def forward(self, x):
         shortcut = x
