@@ -23,7 +23,7 @@ from mmlightvit.datasets.toy import (FOLDER_SEG_IGNORE, FOLDER_SEG_TOY_CLASSES,
 from mmlightvit.datasets.yolo import (YOLODataError, label_dir_of,
                                       read_class_names, scan_yolo_split,
                                       to_coco)
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 
 YOLO2COCO = 'tools/dataset_converters/yolo2coco.py'
 YOLO_TOY_CONFIG = ('configs/repvit/'
@@ -542,11 +542,11 @@ def test_emo_deeplabv3_on_a_segmentation_folder_beats_a_constant(tmp_path):
     work = str(tmp_path / 'work')
     code, out = run_tool('tools/train.py', SEG_TOY_CONFIG, '--work-dir', work,
                          '--cfg-options', *options)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     code, out = run_tool('tools/test.py', SEG_TOY_CONFIG,
                          osp.join(work, 'iter_80.pth'), '--work-dir', work,
                          '--cfg-options', *options)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     miou = float(re.findall(r'mIoU: ([\d.]+)', out)[-1])
     constant = constant_predictor_miou(osp.join(root, 'masks', 'val'), 5)
     print(f'\nEMO-1M DeepLabv3, 80 iterations on the 5-class folder set: '

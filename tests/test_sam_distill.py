@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 from mmengine.optim import OptimWrapper
 from segment_anything.modeling import ImageEncoderViT
 
@@ -295,10 +295,10 @@ def test_train_and_resume_through_tools(embeddings, tmp_path):
             for k in ('train', 'val', 'test')]
     code, out = run_tool('tools/train.py', TOY_CONFIG, '--work-dir', work,
                          '--cfg-options', 'train_cfg.max_iters=2', *data)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     assert 'distill/mse' in out and osp.isfile(osp.join(work, 'iter_2.pth'))
     code, out = run_tool('tools/train.py', TOY_CONFIG, '--work-dir', work,
                          '--resume', '--cfg-options', *data)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     assert 'Resumed the data order at iteration 2' in out
     assert osp.isfile(osp.join(work, 'iter_4.pth'))

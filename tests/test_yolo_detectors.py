@@ -24,7 +24,7 @@ from mmengine.registry import init_default_scope
 import mmlightvit  # noqa: F401  (registers the backbones)
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import make_toy_yolo
-from helpers import ROOT, num_params, run_tool
+from helpers import ROOT, failure_summary, num_params, run_tool
 
 CONFIG_DIR = osp.join(ROOT, 'configs')
 MMDET_CONFIGS = osp.join(osp.dirname(__import__('mmdet').__file__), '.mim',
@@ -288,12 +288,12 @@ def train_and_test(config, root, work):
         for split in ('train', 'val', 'test')]
     code, out = run_tool('tools/train.py', config, '--work-dir', work,
                          *options)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     val_map = float(re.findall(r'coco/bbox_mAP: ([\d.]+)', out)[-1])
     checkpoints = sorted(glob.glob(osp.join(work, 'epoch_*.pth')))
     code, out = run_tool('tools/test.py', config, checkpoints[-1],
                          '--work-dir', work, *options)
-    assert code == 0, out[-3000:]
+    assert code == 0, failure_summary(out)
     test_map = float(re.findall(r'coco/bbox_mAP: ([\d.]+)', out)[-1])
     assert test_map == pytest.approx(val_map, abs=1e-3)  # EMA weights saved
     return test_map
