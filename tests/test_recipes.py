@@ -368,7 +368,11 @@ def test_variable_batches_from_the_config(tmp_path):
     root = make_toy_imagenet(str(tmp_path), num_classes=2, per_class=20,
                              size=64, seed=0)
     cfg = load('mobilevit/mobilevit-xxs_8xb128_in1k.py').train_dataloader
-    cfg.update(batch_size=4, num_workers=1, persistent_workers=False)
+    # a spawned worker: a fork of the long-lived pytest process (native
+    # libraries of earlier tests loaded) crashed it with SIGSEGV at this
+    # test in two full runs (not under gdb, which turns off ASLR)
+    cfg.update(batch_size=4, num_workers=1, persistent_workers=False,
+               multiprocessing_context='spawn')
     cfg.dataset.data_root = root
     cfg.batch_sampler.update(base_size=64, min_size=32, max_size=96)
     init_default_scope('mmpretrain')
