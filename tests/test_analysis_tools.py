@@ -368,6 +368,8 @@ def test_get_flops_all_latency_beside_stock_rtmdet(configs, tmp_path,
     assert 'nothing.md does not exist' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         get_flops.main(['--all', '--latency', '(', '--shape', '64'])
+    with pytest.raises(SystemExit, match="pattern 'no-such' matches no"):
+        get_flops.main(['--all', '--latency', 'no-such'])
     get_flops.main(['--all', '--latency', det_name, '--threads', '1',
                     '--repeat', '2', '--shape', '64', '64', '--readme',
                     str(readme)])

@@ -210,8 +210,9 @@ def stock_references():
     ``{task: (label, config path)}`` (mmdet's RTMDet-tiny, CSPNeXt)."""
     import mmdet
     configs = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
-    return {'det': ('mmdet rtmdet_tiny_8xb32-300e_coco (stock CSPNeXt)',
-                    osp.join(configs, 'rtmdet', 'rtmdet_tiny_8xb32-300e_coco.py'))}
+    name = 'rtmdet_tiny_8xb32-300e_coco'
+    return {'det': (f'mmdet {name} (stock CSPNeXt)',
+                    osp.join(configs, 'rtmdet', f'{name}.py'))}
 
 
 def model_latency(cfg, shape, repeat=10, warmup=2):
@@ -271,14 +272,14 @@ SECTIONS = {
 
 
 def zoo_table(paths=None, shape=None, published=False, log=None,
-              latency=None, threads=None, repeat=10):
+              latency=None, repeat=10):
     """Markdown: one table per task with every config of ``paths`` (default:
     the zoo's), its measured params and FLOPs and, with ``published``, the
     metafiles' numbers. ``log`` gets an ``[n/N] config`` line per config.
 
     ``latency`` (a regular expression): the configs whose name it matches
     also get their CPU latency (:func:`model_latency`, median of ``repeat``
-    runs, ``threads`` torch threads), beside the task's stock reference
+    runs, with torch's current threads), beside the task's stock reference
     (:func:`stock_references`) measured first, in the same run, whose row
     heads the table.
     """
@@ -288,16 +289,14 @@ def zoo_table(paths=None, shape=None, published=False, log=None,
     if published:
         header += ['published', 'published params', 'published FLOPs',
                    'source']
-    timed = {}
+    timed = set()
     if latency is not None:
         pattern = re.compile(latency)
         timed = {p for p in paths
                  if pattern.search(osp.splitext(osp.basename(p))[0])}
         if not timed:
-            raise ValueError(f'--latency {latency!r} matches no config of '
-                             'the zoo')
-        if threads:
-            torch.set_num_threads(threads)
+            raise ValueError(f'the latency pattern {latency!r} matches no '
+                             'config of the zoo')
         header += [f'CPU latency (ms, {torch.get_num_threads()} thread(s))',
                    'time / stock']
     rows, references = {}, {}

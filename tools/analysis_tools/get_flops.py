@@ -87,10 +87,15 @@ def main(argv=None):
     torch.set_num_threads(min(torch.get_num_threads(), 4))
     args = parse_args(argv)
     if args.all:
-        table = model_zoo.zoo_table(
-            shape=args.shape, published=args.published,
-            log=lambda s: print(s, file=sys.stderr, flush=True),
-            latency=args.latency, threads=args.threads, repeat=args.repeat)
+        if args.latency:
+            torch.set_num_threads(args.threads)
+        try:
+            table = model_zoo.zoo_table(
+                shape=args.shape, published=args.published,
+                log=lambda s: print(s, file=sys.stderr, flush=True),
+                latency=args.latency, repeat=args.repeat)
+        except ValueError as e:  # a pattern that matches nothing
+            sys.exit(f'error: {e}')
         print(table)
         if args.out:
             with open(args.out, 'w') as f:
