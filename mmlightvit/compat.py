@@ -49,10 +49,10 @@ Resuming:
 Devices:
 
 * ``mmengine.dist.utils._init_dist_pytorch``: without CUDA the process group
-  starts on gloo without touching CUDA, and is destroyed at exit (a gloo
-  group alive at interpreter shutdown can abort the process, "terminate
-  called without an active exception", and fail the launcher: whichever tool
-  started it, ours or the stock ones).
+  starts on gloo without touching CUDA; the group (any backend) is destroyed
+  at exit (a gloo group alive at interpreter shutdown can abort the process,
+  "terminate called without an active exception", and fail the launcher:
+  whichever tool started it, ours or the stock ones).
 * ``MMDistributedDataParallel.__init__``: without CUDA, ``device_ids=None``.
 * ``Runner.wrap_model``: a distributed run on CPU turns ``SyncBN`` layers
   into BN before DDP wraps the model (torch's SyncBN is CUDA-only; DDP
@@ -648,14 +648,15 @@ _init_dist_pytorch_cuda = dist_utils._init_dist_pytorch
 
 
 def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
-    """mmengine's torchrun initialiser, which also works without CUDA."""
+    """mmengine's torchrun initialiser, which also works without CUDA; the
+    process group it starts is destroyed at exit."""
+    atexit.register(_destroy_process_group)
     if torch.cuda.is_available() or init_backend != 'torch':
         return _init_dist_pytorch_cuda(backend, init_backend, **kwargs)
     if backend != 'gloo':
         print_log(f'no CUDA device: using the gloo backend instead of '
                   f'{backend}', logger='current')
     torch_dist.init_process_group(backend='gloo', **kwargs)
-    atexit.register(_destroy_process_group)
 
 
 def _destroy_process_group():

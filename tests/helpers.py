@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import re
+import socket
 import subprocess
 import sys
 
@@ -10,6 +11,13 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 now (for a torchrun master)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])
 
 
 def failure_summary(output, context=3):

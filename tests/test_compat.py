@@ -2,7 +2,10 @@
 single-process SyncBN fall-back."""
 import builtins
 import io
+import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmlightvit  # noqa: F401  (registers the loader)
 from mmlightvit.compat import CheckpointError, sync_bn_to_bn
+from helpers import ROOT, free_port
 
 
 class _WritesMarker:
@@ -113,3 +117,27 @@ def test_sync_bn_to_bn():
     assert out.other.type == 'BN'
     assert cfg.backbone.norm_cfg.type == 'SyncBN'  # the input is not changed
     assert pickle.loads(pickle.dumps(out)) == out
+
+
+def test_process_group_started_by_mmengine_is_destroyed_at_exit(tmp_path):
+    """mmengine's ``init_dist('pytorch')`` on CPU (gloo) through compat: the
+    group is destroyed at exit, before the interpreter shuts down, whichever
+    tool started it (an exit hook registered before the group reads it)."""
+    script = tmp_path / 'tool.py'
+    script.write_text(
+        'import atexit\n'
+        'import torch.distributed as dist\n'
+        'import mmlightvit  # noqa: F401\n'
+        'from mmengine.dist import init_dist\n'
+        "atexit.register(lambda: print('alive at exit:', "
+        'dist.is_initialized()))\n'
+        "init_dist('pytorch')\n"
+        "print('started:', dist.get_backend())\n")
+    env = dict(os.environ, RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=free_port(),
+               CUDA_VISIBLE_DEVICES='')
+    proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'started: gloo' in proc.stdout
+    assert 'alive at exit: False' in proc.stdout

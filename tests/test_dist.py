@@ -7,7 +7,6 @@ averaged across the processes before validation and saving)."""
 import os
 import os.path as osp
 import re
-import socket
 import subprocess
 import sys
 
@@ -15,15 +14,9 @@ import pytest
 
 from mmlightvit.compat import load_checkpoint_file
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
-from helpers import ROOT, failure_summary
+from helpers import ROOT, failure_summary, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 def run(cmd):

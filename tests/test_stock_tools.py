@@ -8,7 +8,6 @@ starts gloo and turns SyncBN into BN), and mmpretrain's ``get_model`` and
 import os
 import os.path as osp
 import re
-import socket
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ import pytest
 import torch
 
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
-from helpers import ROOT, failure_summary
+from helpers import ROOT, failure_summary, free_port
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -29,11 +28,6 @@ CLS_CONFIG = osp.join(ROOT, 'configs/emo/emo-1m_8xb256_in1k.py')
 SEG_METRICS = re.compile(
     r'Iter\((val|test)\).*aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return str(s.getsockname()[1])
 
 
 def mim(*args):
