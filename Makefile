@@ -37,7 +37,7 @@ demo: $(STAMP)
 	$(PY) tools/toy_demo.py
 
 test: $(TEST_STAMP)
-	$(PY) -m pytest tests -q --durations=15
+	$(PY) -m pytest tests -q -n 2 --dist loadfile --durations=15
 
 clean-venv:
 	rm -rf $(VENV)
