@@ -16,7 +16,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmlightvit  # noqa: F401  (registers the loader)
 from mmlightvit.compat import CheckpointError, sync_bn_to_bn
-from helpers import ROOT, free_port
+from helpers import ROOT, failure_summary, free_port
 
 
 class _WritesMarker:
@@ -138,6 +138,6 @@ def test_process_group_started_by_mmengine_is_destroyed_at_exit(tmp_path):
                CUDA_VISIBLE_DEVICES='')
     proc = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 0, failure_summary(proc.stdout + proc.stderr)
     assert 'started: gloo' in proc.stdout
     assert 'alive at exit: False' in proc.stdout

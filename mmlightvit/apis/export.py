@@ -193,12 +193,12 @@ def postprocess_detections(boxes, scores, test_cfg, level_sizes=None,
     if multi_label:
         sizes = level_sizes or [len(scores)]
         starts = np.cumsum([0] + list(sizes))
+        nms_pre = test_cfg.get('nms_pre', -1)
         kept = []
         for start, end in zip(starts[:-1], starts[1:]):
             idx = np.argwhere(scores[start:end] > thr)
             order = np.argsort(-scores[start:end][idx[:, 0], idx[:, 1]],
                                kind='stable')
-            nms_pre = test_cfg.get('nms_pre', -1)
             kept.append(idx[order[:nms_pre] if nms_pre > 0 else order] +
                         [start, 0])
         idx = np.concatenate(kept)

@@ -226,9 +226,9 @@ def model_latency(cfg, shape, repeat=10, warmup=2):
 
 
 def table_row(path, shape=None, published=False, latency=None, label=None):
-    """One row (list of cells, the task second) of :func:`zoo_table`; with
-    ``latency`` (kwargs of :func:`model_latency`) the row ends with the
-    median latency in seconds (a float, None when not measured)."""
+    """One row of :func:`zoo_table`: ``(task, cells, seconds)``, ``seconds``
+    the median latency with ``latency`` (kwargs of :func:`model_latency`),
+    else None; a config that fails to build has the task 'error'."""
     name = osp.splitext(osp.basename(path))[0]
     cells = [label or f'[{name}]({_rel(path)})']
     entry = seconds = None
@@ -239,27 +239,25 @@ def table_row(path, shape=None, published=False, latency=None, label=None):
         params = fmt_params(res['params'])
         if res['aux_params']:
             params += f" (+{fmt_params(res['aux_params'])} aux)"
-        cells += [res['task'], params, fmt_flops(res['flops']), f'{h}x{w}']
+        task = res['task']
+        cells += [params, fmt_flops(res['flops']), f'{h}x{w}']
         entry = lookup(cfg) if published else None
         if latency is not None:
             seconds = model_latency(cfg, res['shape'], **latency)
     except Exception as e:  # a broken config gets a row saying why
-        cells += ['error', f'{type(e).__name__}: {e}'.splitlines()[0], '', '']
+        task = 'error'
+        cells += [f'{type(e).__name__}: {e}'.splitlines()[0], '', '']
     cells += published_cells(entry) if published else []
-    return cells + ([seconds] if latency is not None else [])
+    return task, cells, seconds
 
 
-def _latency_cells(rows, reference):
-    """Replace the seconds ending each row by 'ms' and 'time / reference'
-    cells ('' where not measured)."""
-    for cells in rows:
-        seconds = cells.pop()
-        if seconds is None:
-            cells += ['', '']
-        else:
-            ratio = f'{seconds / reference:.2f}' if reference else ''
-            ms = seconds * 1e3
-            cells += [f'{ms:.0f}' if ms >= 100 else f'{ms:.3g}', ratio]
+def _latency_cells(seconds, reference):
+    """'ms' and 'time / reference' cells ('' where not measured)."""
+    if seconds is None:
+        return ['', '']
+    ratio = f'{seconds / reference:.2f}' if reference else ''
+    ms = seconds * 1e3
+    return [f'{ms:.0f}' if ms >= 100 else f'{ms:.3g}', ratio]
 
 
 SECTIONS = {
@@ -307,16 +305,15 @@ def zoo_table(paths=None, shape=None, published=False, log=None,
         if log:
             log(f'[{i}/{len(jobs)}] {_rel(path)}')
         measure = dict(repeat=repeat) if path in timed or label else None
-        cells = table_row(path, shape, published, measure, label)
-        if timed and measure is None:
-            cells.append(None)
-        task = cells.pop(1)
+        task, cells, seconds = table_row(path, shape, published, measure,
+                                         label)
         if label:
-            references[task] = cells[-1]
-        rows.setdefault(task, []).append(cells)
-    if timed:
-        for task, task_rows in rows.items():
-            _latency_cells(task_rows, references.get(task))
+            references[task] = seconds
+        rows.setdefault(task, []).append((cells, seconds))
+    rows = {task: [cells + (_latency_cells(seconds, references.get(task))
+                            if timed else [])
+                   for cells, seconds in task_rows]
+            for task, task_rows in rows.items()}
     lines = [
         'Train a config with `python tools/train.py CONFIG` (or '
         '`tools/dist_train.sh CONFIG 8`), test it with `python tools/test.py '
