@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from mmlightvit.apis import model_zoo
+from mmlightvit.apis.checks import ConfigError
 from mmlightvit.apis.flops import EXTRA_FLOP_HANDLES, model_complexity
 from mmlightvit.apis.model import (build_model, default_input_shape,
                                    load_model_config)
@@ -57,6 +59,7 @@ def load_tool(relpath):
 get_flops = load_tool('tools/analysis_tools/get_flops.py')
 benchmark = load_tool('tools/analysis_tools/benchmark.py')
 benchmark_timm = load_tool('tools/analysis_tools/benchmark_timm.py')
+benchmark_train = load_tool('tools/analysis_tools/benchmark_train.py')
 results_table = load_tool('tools/analysis_tools/results_table.py')
 plot_curves = load_tool('tools/analysis_tools/plot_curves.py')
 reparameterize = load_tool('tools/deployment/reparameterize.py')
@@ -444,6 +447,26 @@ def test_benchmark(configs, capsys, tmp_path):
                                  *common]))
     res = benchmark.main([configs['seg_repvit'], '--deploy', *common])
     assert res['switched'] == ['backbone']
+
+
+def test_benchmark_train_mmseg_loss_beside_fused(configs, capsys):
+    benchmark_train.main([configs['seg_emo'], '--batch-size', '2',
+                          '--repeat', '2', '--warmup', '0'])
+    out = capsys.readouterr().out
+    assert 'batch 2 x 64x64' in out
+    for name in ('mmseg', 'fused'):
+        assert re.search(rf'\| {name} loss \| \d+ ± \d+ ms \|', out), out
+    assert re.search(r'mmseg / fused\): \d+\.\d\dx', out), out
+    values = re.findall(r'  (\S+): mmseg ([\d.]+), fused ([\d.]+)', out)
+    assert {v[0] for v in values} == {
+        'loss', 'decode.loss_ce', 'decode.acc_seg', 'aux.loss_ce',
+        'aux.acc_seg'}
+    for _, ref, fused in values:
+        assert float(fused) == pytest.approx(float(ref), rel=1e-5, abs=1e-5)
+    diff = float(re.search(r'\| = (\S+)', out).group(1))
+    assert diff < 1e-5
+    with pytest.raises(ConfigError, match='is not a segmentation config'):
+        benchmark_train.main([configs['det_emo']])
 
 
 def test_benchmark_timm(tmp_path):

@@ -63,6 +63,7 @@ model = dict(
 log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='RandomStateHook'),
+    dict(type='FusedSegLossHook'),
     # ml-cvnets EMA: weights and buffers, every iteration
     dict(type='EMAHook', momentum=5e-4, update_buffers=True,
          priority='ABOVE_NORMAL'),

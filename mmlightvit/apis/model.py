@@ -5,6 +5,7 @@ import argparse
 import copy
 import os.path as osp
 
+import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 from mmengine.runner import load_checkpoint
@@ -156,6 +157,22 @@ def dummy_data_samples(task, shape, batch_size):
             for _ in range(batch_size)]
     from mmpretrain.structures import DataSample
     return [DataSample(metainfo=meta) for _ in range(batch_size)]
+
+
+def random_seg_batch(shape, batch_size, num_classes, seed=0):
+    """A training batch for a segmentor's data preprocessor: random uint8
+    images at ``shape`` and random labels of ``num_classes`` classes, the top
+    eighth of every label map ignored (255)."""
+    from mmengine.structures import PixelData
+    gen = torch.Generator().manual_seed(seed)
+    samples = dummy_data_samples('seg', shape, batch_size)
+    for sample in samples:
+        label = torch.randint(0, num_classes, (1, *shape), generator=gen)
+        label[:, :shape[0] // 8] = 255
+        sample.gt_sem_seg = PixelData(data=label)
+    images = [torch.randint(0, 256, (3, *shape), generator=gen,
+                            dtype=torch.uint8) for _ in range(batch_size)]
+    return dict(inputs=images, data_samples=samples)
 
 
 def num_params(module):
