@@ -10,14 +10,13 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.structures import PixelData
 from mmseg.models.losses import CrossEntropyLoss, accuracy
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 import mmlightvit  # noqa: F401  (registers the models)
-from mmlightvit.apis.model import build_model, load_model_config
+from mmlightvit.apis.model import (build_model, load_model_config,
+                                   random_seg_batch)
 from mmlightvit.models import seg_loss
 from mmlightvit.models.seg_loss import (FusedSegLossHook, plain_loss,
                                         upsampled_cross_entropy)
@@ -88,18 +87,7 @@ def _segmentor():
         head.dropout_ratio = 0.
     cfg.model.backbone.drop_path_rate = 0.
     model = build_model(cfg, with_aux=True).train()
-    gen = torch.Generator().manual_seed(1)
-    batch = dict(inputs=[torch.randint(0, 256, (3, 64, 64), generator=gen,
-                                       dtype=torch.uint8) for _ in range(2)])
-    batch['data_samples'] = []
-    for _ in range(2):
-        sample = SegDataSample(metainfo=dict(img_shape=(64, 64),
-                                             ori_shape=(64, 64)))
-        label = torch.randint(0, 150, (1, 64, 64), generator=gen)
-        label[:, :8] = 255
-        sample.gt_sem_seg = PixelData(data=label)
-        batch['data_samples'].append(sample)
-    return model, batch
+    return model, random_seg_batch((64, 64), 2, 150, seed=1)
 
 
 def _step(model, batch):

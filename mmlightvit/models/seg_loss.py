@@ -5,7 +5,7 @@ mmseg's ``BaseDecodeHead.loss_by_feat`` resizes the logits ``(N, C, h, w)``
 to the labels' size ``(H, W)`` (bilinear), then takes the softmax
 cross-entropy and the pixel accuracy of that ``(N, C, H, W)`` tensor, and
 autograd goes back through all of it. With ADE20K's 150 classes this is most
-of a CPU training step of a light model: 0.39 of the 0.61 s of the toy
+of a CPU training step of a light model: over half of the 0.61 s of the toy
 demo's step (EMO-1M DeepLabv3, two heads, 8 x 128 x 128).
 
 :func:`upsampled_cross_entropy` computes the same numbers a block of rows
