@@ -29,7 +29,6 @@ SEG_METRICS = re.compile(
     r'Iter\((val|test)\).*aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
 
 
-
 def mim(*args):
     """``mim ARGS`` in the repository root with the test's Python; the
     output (stdout + stderr) of a run that must succeed."""

@@ -65,6 +65,7 @@ class _UpsampledCrossEntropy(torch.autograd.Function):
         grad = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
         total = x.new_zeros(())
         correct = x.new_zeros((), dtype=torch.long)
+        counted = x.new_zeros((), dtype=torch.long)  # pixels not ignored
         rows = max(1, BLOCK_ELEMENTS // (W * c))
         scale = 1.0 / label.numel()  # mmseg: the mean over all pixels
         for i in range(n):
@@ -73,6 +74,7 @@ class _UpsampledCrossEntropy(torch.autograd.Function):
                 up = torch.matmul(a_w, (a @ x[i]).view(-1, w, c))  # r, W, C
                 lab = label[i, start:start + rows]
                 valid = lab != ignore_index
+                counted += valid.sum()
                 target = torch.where(valid, lab, 0)[..., None]
                 peak = up.amax(-1, keepdim=True)
                 picked = up.gather(-1, target)
@@ -94,8 +96,7 @@ class _UpsampledCrossEntropy(torch.autograd.Function):
             ctx.save_for_backward(
                 grad.view(n, h, w, c).permute(0, 3, 1, 2))
             ctx.dtype = logits.dtype
-        accuracy = correct * 100.0 / (label != ignore_index).sum().clamp(
-            min=1)
+        accuracy = correct * 100.0 / counted.clamp(min=1)
         ctx.mark_non_differentiable(accuracy)
         return total * scale, accuracy
 

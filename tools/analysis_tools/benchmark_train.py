@@ -31,7 +31,7 @@ from mmengine.config import DictAction
 
 from mmlightvit.apis.checks import ConfigError
 from mmlightvit.apis.cli import run_cli
-from mmlightvit.apis.model import (ShapeAction, build_model,
+from mmlightvit.apis.model import (SEG_SHAPE, ShapeAction, build_model,
                                    load_model_config, random_seg_batch,
                                    task_of)
 from mmlightvit.apis.tables import markdown_table
@@ -81,7 +81,7 @@ def main(argv=None):
                           f'(default_scope {cfg.default_scope!r}, not '
                           f"'mmseg')")
     shape = args.shape or tuple(cfg.model.data_preprocessor.get(
-        'size') or (512, 512))
+        'size') or SEG_SHAPE)
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
     models = {'mmseg': build_model(cfg, with_aux=True).train()}
     models['fused'] = copy.deepcopy(models['mmseg'])
