@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
+from mmengine.visualization import Visualizer
 
 # test modules import the shared helpers as ``from helpers import ...``
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -19,17 +20,32 @@ def pytest_configure(config):
         'torchrun); deselect with -m "not slow"')
 
 
-def _keep_default_scope():
-    saved = copy.copy(DefaultScope._instance_dict)
+def _global_classes():
+    """mmengine's classes whose instances live in the process by name: the
+    default scope, and the visualizers (a Runner asks for its visualizer by
+    name, so a second Runner in the process would get the first one's,
+    writing into that run's folder, maybe an earlier test's removed
+    tmp_path)."""
+    classes, todo = [DefaultScope], [Visualizer]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo += cls.__subclasses__()
+    return classes
+
+
+def _keep_global_instances():
+    saved = {cls: copy.copy(cls._instance_dict) for cls in _global_classes()}
     yield
-    DefaultScope._instance_dict = saved
+    for cls in _global_classes():  # a class imported meanwhile had none
+        cls._instance_dict = saved.get(cls, type(cls._instance_dict)())
 
 
 # Tests (and module fixtures) that set mmengine's default scope (mmseg, mmdet,
-# mmpretrain) do not leak it into the next test or module.
-_isolate_test = pytest.fixture(autouse=True)(_keep_default_scope)
+# mmpretrain) or build a Runner do not leak it into the next test or module.
+_isolate_test = pytest.fixture(autouse=True)(_keep_global_instances)
 _isolate_module = pytest.fixture(autouse=True, scope='module')(
-    _keep_default_scope)
+    _keep_global_instances)
 
 
 @pytest.fixture(autouse=True)

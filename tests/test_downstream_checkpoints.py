@@ -30,7 +30,7 @@ from mmlightvit.apis.model_checks import check_model
 from mmlightvit.compat import sync_bn_to_bn
 from mmlightvit.datasets.toy import make_toy_ade20k
 from mmlightvit.models.backbones.repvit import RepViT, RepViTDownsample
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -316,7 +316,7 @@ def test_seg_converter(seg_files, tmp_path):
     reference, official, _, _ = seg_files
     out = str(tmp_path / 'converted.pth')
     rc, log = run_tool(CONVERTER, official, out, '--config', SEG_CONFIG)
-    assert rc == 0, log
+    assert rc == 0, failure_summary(log)
     assert 'RepViT-m1_1 backbone' in log and 'every key fits' in log, log
     converted = torch.load(out, map_location='cpu', weights_only=True)
     assert converted['meta']['dataset_meta']['classes'][:2] == [
@@ -465,7 +465,7 @@ def test_tools_test_official_equals_native(seg_files, toy_ade, tmp_path):
                            '--cfg-options', *data_options(toy_ade),
                            'test_dataloader.dataset.pipeline.1.scale='
                            '(200,100)')
-        assert rc == 0, log
+        assert rc == 0, failure_summary(log)
         assert re.search(r'mIoU: [\d.]+', log), log
         preds[name] = {p.name: p.read_bytes() for p in out.rglob('*.png')}
     assert len(preds['official']) == 2
@@ -488,7 +488,7 @@ def test_finetune_from_official_checkpoint(seg_files, toy_ade, tmp_path):
         'train_dataloader.dataset.pipeline.3.scale=(128,64)',
         'train_dataloader.dataset.pipeline.4.crop_size=(64,64)',
         'model.data_preprocessor.size=(64,64)')
-    assert rc == 0, log
+    assert rc == 0, failure_summary(log)
     assert 'Load checkpoint from' in log, log
     trained = torch.load(work / 'iter_1.pth', map_location='cpu',
                          weights_only=False)['state_dict']

@@ -23,7 +23,7 @@ from mmlightvit.apis.model_checks import (CheckpointMismatchError,
 from mmlightvit.datasets.evaluation import DropBadSamplesEvaluator
 from mmlightvit.datasets.toy import make_toy_ade20k, make_toy_coco
 from mmlightvit.datasets.transforms import BadSampleError
-from helpers import ROOT, run_tool
+from helpers import ROOT, failure_summary, run_tool
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -277,7 +277,8 @@ def test_test_tool_refuses_and_allows(seg, tmp_path):
     rc, out = run_tool('tools/test.py', SEG_CONFIG, empty, '--work-dir',
                        str(tmp_path / 'w'), '--allow-partial',
                        '--cfg-options', *opts)
-    assert rc == 0 and 'mIoU' in out, out
+    assert rc == 0, failure_summary(out)
+    assert 'mIoU' in out, out
 
 
 # --------------------------------------------------------------- detection

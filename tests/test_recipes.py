@@ -558,7 +558,8 @@ def test_toy_voc(tmp_path):
     rc, out = run_tool('tools/dataset_converters/make_toy_data.py', 'voc',
                        '--out', str(tmp_path / 'cli'), '--num-train', '1',
                        '--num-aug', '1', '--num-val', '1', '--size', '32')
-    assert rc == 0 and 'Wrote toy PASCAL VOC 2012' in out, out
+    assert rc == 0, failure_summary(out)
+    assert 'Wrote toy PASCAL VOC 2012' in out, out
 
 
 @pytest.mark.slow

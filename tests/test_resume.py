@@ -40,8 +40,9 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path):
                                 num_val=2, size=64, seed=3)
     full, killed = str(tmp_path / 'full'), str(tmp_path / 'killed')
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    subprocess.run(train_cmd(data_root, full), cwd=ROOT, check=True,
-                   capture_output=True, env=env)
+    out = subprocess.run(train_cmd(data_root, full), cwd=ROOT,
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, failure_summary(out.stdout + out.stderr)
 
     proc = subprocess.Popen(train_cmd(data_root, killed), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -16,7 +16,7 @@ from mmseg.registry import MODELS
 
 import mmlightvit  # noqa: F401  (registers the models)
 from mmlightvit.apis.model import (build_model, load_model_config,
-                                   random_seg_batch)
+                                   loss_step, random_seg_batch)
 from mmlightvit.models import seg_loss
 from mmlightvit.models.seg_loss import (FusedSegLossHook, plain_loss,
                                         upsampled_cross_entropy)
@@ -90,17 +90,6 @@ def _segmentor():
     return model, random_seg_batch((64, 64), 2, 150, seed=1)
 
 
-def _step(model, batch):
-    model.zero_grad()
-    data = model.data_preprocessor(batch, True)
-    losses = model(**data, mode='loss')
-    loss, log_vars = model.parse_losses(losses)
-    loss.backward()
-    grads = torch.cat([p.grad.flatten() for p in model.parameters()
-                       if p.grad is not None])
-    return log_vars, grads
-
-
 def test_hook_gives_the_segmentor_the_same_losses_and_gradients():
     model, batch = _segmentor()
     fused = copy.deepcopy(model)
@@ -108,9 +97,9 @@ def test_hook_gives_the_segmentor_the_same_losses_and_gradients():
     for head in (fused.decode_head, fused.auxiliary_head):
         assert head.loss_by_feat.__func__ is seg_loss.fused_loss_by_feat
     torch.manual_seed(0)
-    ref_logs, ref_grads = _step(model, batch)
+    ref_logs, ref_grads = loss_step(model, batch)[:2]
     torch.manual_seed(0)
-    logs, grads = _step(fused, batch)
+    logs, grads = loss_step(fused, batch)[:2]
     assert list(logs) == list(ref_logs)
     for key, value in ref_logs.items():
         assert abs(logs[key] - value) <= 1e-5 * max(1, abs(value)), key

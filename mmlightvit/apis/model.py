@@ -4,6 +4,7 @@ built (with a checkpoint's weights or as initialised)."""
 import argparse
 import copy
 import os.path as osp
+import time
 
 import torch
 from mmengine.config import Config
@@ -173,6 +174,21 @@ def random_seg_batch(shape, batch_size, num_classes, seed=0):
     images = [torch.randint(0, 256, (3, *shape), generator=gen,
                             dtype=torch.uint8) for _ in range(batch_size)]
     return dict(inputs=images, data_samples=samples)
+
+
+def loss_step(model, batch):
+    """One training step without the optimizer: the data preprocessor, the
+    forward pass with the losses and the backward pass. Returns ``(logged
+    values, gradient vector, seconds)``."""
+    model.zero_grad(set_to_none=True)
+    start = time.perf_counter()
+    data = model.data_preprocessor(batch, True)
+    loss, logged = model.parse_losses(model(**data, mode='loss'))
+    loss.backward()
+    seconds = time.perf_counter() - start
+    grads = torch.cat([p.grad.flatten() for p in model.parameters()
+                       if p.grad is not None])
+    return logged, grads, seconds
 
 
 def num_params(module):

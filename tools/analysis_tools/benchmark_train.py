@@ -24,7 +24,6 @@ import argparse
 import copy
 import statistics
 import sys
-import time
 
 import torch
 from mmengine.config import DictAction
@@ -32,8 +31,8 @@ from mmengine.config import DictAction
 from mmlightvit.apis.checks import ConfigError
 from mmlightvit.apis.cli import run_cli
 from mmlightvit.apis.model import (SEG_SHAPE, ShapeAction, build_model,
-                                   load_model_config, random_seg_batch,
-                                   task_of)
+                                   load_model_config, loss_step,
+                                   random_seg_batch, task_of)
 from mmlightvit.apis.tables import markdown_table
 from mmlightvit.apis.timing import summarize
 from mmlightvit.models.seg_loss import FusedSegLossHook
@@ -55,20 +54,6 @@ def parse_args(argv=None):
     if args.repeat < 1 or args.warmup < 0:
         parser.error('--repeat must be >= 1 and --warmup >= 0')
     return args
-
-
-def step(model, batch):
-    """One training step without the optimizer: ``(logged values, gradient
-    vector, seconds)``."""
-    model.zero_grad(set_to_none=True)
-    start = time.perf_counter()
-    data = model.data_preprocessor(batch, True)
-    loss, logged = model.parse_losses(model(**data, mode='loss'))
-    loss.backward()
-    seconds = time.perf_counter() - start
-    grads = torch.cat([p.grad.flatten() for p in model.parameters()
-                       if p.grad is not None])
-    return logged, grads, seconds
 
 
 def main(argv=None):
@@ -93,12 +78,12 @@ def main(argv=None):
     first = {}
     for name, model in models.items():
         torch.manual_seed(0)  # the same dropout / drop path draws
-        first[name] = step(model, batch)[:2]
+        first[name] = loss_step(model, batch)[:2]
     times = {name: [] for name in models}
     names = list(models)
     for i in range(args.warmup + args.repeat):
         for name in (names if i % 2 else names[::-1]):
-            seconds = step(models[name], batch)[2]
+            seconds = loss_step(models[name], batch)[2]
             if i >= args.warmup:
                 times[name].append(seconds)
         print(f'round {i + 1}/{args.warmup + args.repeat}', file=sys.stderr,
