@@ -2,7 +2,8 @@
 detector checkpoints (RTMDet, YOLOX, RetinaNet, SSDLite, Mask R-CNN) with
 the same detections before and after; pytorch2onnx.py --det-output boxes
 exports the decoded boxes and scores before NMS, and onnxruntime + the
-numpy post-processing give mmdet's detections."""
+numpy post-processing give mmdet's detections; --det-output detections puts
+the post-processing, NMS included, in the file."""
 import copy
 import importlib.util
 import os.path as osp
@@ -15,7 +16,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmlightvit  # noqa: F401  (registers the backbones)
-from mmlightvit.apis.export import (DetectorBoxes, postprocess_detections,
+from mmlightvit.apis.export import (DetectorBoxes, compare_detections,
+                                    postprocess_detections,
                                     postprocess_metadata)
 from mmlightvit.apis.reparam import switch_to_deploy
 from mmlightvit.compat import sync_bn_to_bn
@@ -221,3 +223,62 @@ def test_onnx_boxes_before_nms(rel, tmp_path, toy_images, capsys):
         np.testing.assert_array_equal(ours[2], theirs[2])  # labels
         np.testing.assert_allclose(ours[0], theirs[0], atol=1e-4)
         np.testing.assert_allclose(ours[1], theirs[1], atol=1e-6)
+
+
+@pytest.mark.parametrize('rel', [
+    'repvit/rtmdet_tiny_repvit-m0-9_8xb32-300e_coco.py',
+    'emo/yolox_s_emo-1m_8xb8-300e_coco.py',
+    'mobilevit/rtmdet_tiny_mobilevit-xxs_8xb32-300e_coco.py',
+])
+def test_onnx_detections_with_nms(rel, tmp_path, toy_images, capsys):
+    """pytorch2onnx.py --det-output detections: NMS in the file; on the toy
+    images onnxruntime's detections are mmdet's ``predict``, with a score
+    threshold under which some are left out (fewer than max_per_img, so
+    the number of detections comes from the graph, not from a fixed
+    size)."""
+    import onnxruntime as ort
+    cfg = load(rel)
+    torch.manual_seed(1)
+    model = build(cfg)
+    model.init_weights()
+    with torch.no_grad():  # scores spread out (as initialised they tie)
+        for name, param in model.bbox_head.named_parameters():
+            if name.endswith('bias') and ('cls' in name or 'obj' in name):
+                param.add_(torch.randn_like(param))
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(meta={}, state_dict=model.state_dict()), ckpt)
+    model.eval()
+    inputs = [preprocess(model, img) for img in toy_images]
+    # the threshold: in the widest gap between the scores of both images'
+    # detections (no threshold) around the first image's 10th-30th best, so
+    # that float rounding decides none
+    model.bbox_head.test_cfg.score_thr = 0.
+    with torch.no_grad():
+        scores = [model.predict(x, s)[0].pred_instances.scores
+                  for x, s in inputs]
+    near = torch.cat(scores).unique()
+    near = near[(near >= scores[0][30]) & (near <= scores[0][10])]
+    i = int((near[1:] - near[:-1]).argmax())
+    thr = float(near[i:i + 2].mean())
+    onnx_file = str(tmp_path / 'det.onnx')
+    result = load_tool('tools/deployment/pytorch2onnx.py').main([
+        osp.join(ROOT, 'configs', rel), ckpt, '--out', onnx_file,
+        '--shape', *map(str, SHAPE), '--det-output', 'detections',
+        '--exporter', 'legacy', *SCRATCH, f'model.test_cfg.score_thr={thr}'])
+    assert result['outputs'] == ['dets', 'labels']
+    assert 'onnxruntime vs PyTorch' in capsys.readouterr().out
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    model.bbox_head.test_cfg.score_thr = thr
+    for x, samples in inputs:
+        with torch.no_grad():
+            pred = model.predict(x, samples)[0].pred_instances
+        dets, labels = session.run(None, {'input': x.numpy()})
+        assert 0 < len(labels) == len(pred.labels) < cfg.model.test_cfg.get(
+            'max_per_img', np.inf)
+        theirs = torch.cat([pred.bboxes, pred.scores[:, None]], 1)
+        # each paired with one of the same label within 1e-3 (the order of
+        # near-equal scores is up to float rounding)
+        diff, _, unmatched = compare_detections(
+            (theirs, pred.labels), (dets, labels), thr, 1e-3)
+        assert unmatched == 0 and diff <= 1e-3

@@ -9,7 +9,8 @@ detectors up to the raw head outputs per level (``cls_score_<i>``,
 ``bbox_pred_<i>``; no anchor decoding / NMS) or, for one-stage dense heads
 (RTMDet, YOLOX, RetinaNet, SSDLite), up to the decoded ``boxes`` and class
 ``scores`` of every prior before NMS (:class:`DetectorBoxes`), which
-:func:`postprocess_detections` turns into mmdet's detections with numpy;
+:func:`postprocess_detections` turns into mmdet's detections with numpy, or
+up to those detections, NMS included (:class:`DetectorDetections`);
 classifiers up to the logits.
 """
 import warnings
@@ -82,9 +83,10 @@ class DetectorBoxes(nn.Module):
         if head is None or not hasattr(head, 'prior_generator') or not (
                 self.yolox or hasattr(head, 'bbox_coder')):
             raise ValueError(
-                f'{type(model).__name__}: boxes before NMS are exported for '
-                'one-stage dense heads (RTMDet, YOLOX, RetinaNet, SSDLite); '
-                'export the raw head outputs instead (--det-output raw)')
+                f'{type(model).__name__}: decoded boxes and detections are '
+                'exported for one-stage dense heads (RTMDet, YOLOX, '
+                'RetinaNet, SSDLite); export the raw head outputs instead '
+                '(--det-output raw)')
         self.model, self.shape = model, tuple(shape)
         self.multi_label = not self.yolox
         param = next(model.parameters())
@@ -123,6 +125,64 @@ class DetectorBoxes(nn.Module):
             scores = cls.sigmoid() if head.use_sigmoid_cls \
                 else cls.softmax(-1)[..., :-1]  # the last is the background
         return boxes, scores
+
+
+class DetectorDetections(DetectorBoxes):
+    """Image -> mmdet's detections, NMS included (the ONNX
+    NonMaxSuppression op): ``dets`` (K x 5: x1 y1 x2 y2 in input pixels,
+    score; best first) and ``labels`` (K). :func:`postprocess_detections`
+    in the graph, with the head's ``test_cfg`` baked in, boxes in the input
+    image (clipped to it; YOLOX: not clipped, as mmdet), so a caller divides
+    them by its resize factor; ``min_bbox_size`` is compared in input
+    pixels (mmdet compares after rescaling; the configs of this project set
+    0 or nothing, where both agree)."""
+
+    def __init__(self, model, shape):
+        super().__init__(model, shape)
+        cfg = model.bbox_head.test_cfg
+        self.score_thr = cfg.get('score_thr', 0)
+        self.nms_pre = cfg.get('nms_pre', -1)
+        self.min_size = cfg.get('min_bbox_size', -1)
+        self.iou_threshold = cfg['nms']['iou_threshold']
+        self.max_per_img = cfg.get('max_per_img')
+
+    def forward(self, x):
+        from torchvision.ops import nms
+        boxes, scores = (t[0] for t in super().forward(x))
+        classes = scores.shape[1]
+        if self.multi_label:
+            # per level: the best nms_pre (prior, class) pairs above the
+            # threshold (the same set as thresholding first)
+            kept_scores, kept_idx, start = [], [], 0
+            for size in self.level_sizes:
+                flat = scores[start:start + size].reshape(-1)
+                k = flat.numel() if self.nms_pre <= 0 else min(
+                    self.nms_pre, flat.numel())
+                top, idx = flat.topk(k)
+                kept_scores.append(top)
+                kept_idx.append(idx + start * classes)
+                start += size
+            det_scores, idx = torch.cat(kept_scores), torch.cat(kept_idx)
+            valid = det_scores > self.score_thr
+            det_scores, idx = det_scores[valid], idx[valid]
+            priors, labels = idx // classes, idx % classes
+        else:
+            det_scores, labels = scores.max(1)
+            priors = torch.nonzero(det_scores >= self.score_thr)[:, 0]
+            det_scores, labels = det_scores[priors], labels[priors]
+        bboxes = boxes[priors]
+        if self.min_size >= 0:
+            wh = bboxes[:, 2:] - bboxes[:, :2]
+            valid = (wh > self.min_size).all(1)
+            bboxes, det_scores, labels = bboxes[valid], det_scores[valid], \
+                labels[valid]
+        # class-wise NMS in one pass: classes set apart by more than any
+        # box's extent (all priors' boxes: the kept ones may be none)
+        offsets = labels[:, None].to(bboxes) * (boxes.max().clamp(min=0) + 1)
+        keep = nms(bboxes + offsets, det_scores, self.iou_threshold)
+        keep = keep[:self.max_per_img]
+        return torch.cat([bboxes[keep], det_scores[keep, None]], 1), \
+            labels[keep]
 
 
 def write_postprocess_metadata(path, wrapper, cfg):
@@ -228,14 +288,18 @@ def postprocess_detections(boxes, scores, test_cfg, level_sizes=None,
 
 def export_wrapper(model, task, shape, det_output='raw'):
     """``(module, output names)`` of what is exported for ``task``;
-    detectors: the raw head outputs (``det_output='raw'``) or the decoded
-    boxes and scores before NMS (``'boxes'``, :class:`DetectorBoxes`)."""
+    detectors: the raw head outputs (``det_output='raw'``), the decoded
+    boxes and scores before NMS (``'boxes'``, :class:`DetectorBoxes`) or
+    the detections after NMS (``'detections'``,
+    :class:`DetectorDetections`)."""
     if task == 'seg':
         return SegmentorLogits(model, shape).eval(), ['seg_logits']
     if task == 'cls':
         return ClassifierLogits(model).eval(), ['logits']
     if det_output == 'boxes':
         return DetectorBoxes(model, shape).eval(), ['boxes', 'scores']
+    if det_output == 'detections':
+        return DetectorDetections(model, shape).eval(), ['dets', 'labels']
     wrapper = DetectorHeadOutputs(model).eval()
     with torch.no_grad():
         groups = model._forward(torch.zeros(1, 3, *shape))
@@ -261,6 +325,34 @@ def export_onnx(wrapper, x, out, output_names, exporter='dynamo',
         with torch.no_grad():
             torch.onnx.export(wrapper, (x, ), out, **kwargs)
     return opset
+
+
+def compare_detections(torch_outs, backend_outs, score_thr, tol):
+    """PyTorch's and a backend's detections (``dets`` K x 5, ``labels``) of
+    :class:`DetectorDetections`: ``(max abs difference, max abs PyTorch
+    value, unmatched)``. Each PyTorch detection is paired with the closest
+    unpaired one of the backend with the same label (largest difference of
+    box and score within ``tol``); ``unmatched`` counts the detections left
+    alone on either side, except those whose score is within ``tol`` of
+    ``score_thr`` (float rounding decides them)."""
+    (dets, labels), (other, other_labels) = (
+        [np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t)
+         for t in outs] for outs in (torch_outs, backend_outs))
+    free = np.ones(len(other), bool)
+    diff, alone = 0., []
+    for det, label in zip(dets, labels):
+        gaps = np.abs(other - det).max(1) if len(other) else np.zeros(0)
+        gaps[~free | (other_labels != label)] = np.inf
+        j = int(gaps.argmin()) if len(gaps) else -1
+        if j < 0 or gaps[j] > tol:
+            alone.append(det[4])
+            continue
+        free[j] = False
+        diff = max(diff, float(gaps[j]))
+    alone += list(other[free, 4])
+    unmatched = sum(abs(score - score_thr) > tol for score in alone)
+    scale = float(np.abs(dets).max()) if len(dets) else 0.
+    return diff, scale, unmatched
 
 
 def onnxruntime_outputs(path, x):

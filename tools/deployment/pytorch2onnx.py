@@ -2,7 +2,8 @@
 onnxruntime against PyTorch.
 
     python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT
-        [--out model.onnx] [--shape H W] [--deploy] [--det-output raw|boxes]
+        [--out model.onnx] [--shape H W] [--deploy]
+        [--det-output raw|boxes|detections]
         [--exporter dynamo|legacy] [--opset N] [--rtol 1e-3]
         [--backends onnxruntime openvino] [--precision fp32|bf16]
         [--repeat 10] [--threads N]
@@ -23,6 +24,11 @@ BGR->RGB / mean / std, as mmdeploy does):
   the post-processing needs (``level_sizes``, ``multi_label``, the model's
   ``test_cfg``): :func:`mmlightvit.apis.export.postprocess_detections`
   (numpy) then gives mmdet's detections (README, "Deploy the detector");
+  with ``--det-output detections`` (the same heads) up to the detections
+  themselves, NMS included (ONNX NonMaxSuppression): ``dets`` (Kx5: x1 y1 x2
+  y2 in input pixels, score) and ``labels`` (K), the config's ``test_cfg``
+  in the graph (:class:`mmlightvit.apis.export.DetectorDetections`); the
+  check pairs each detection with the backend's of the same label;
 * classifiers: the logits (``logits``).
 
 ``--deploy`` exports the re-parameterised form (``switch_to_deploy()``,
@@ -75,10 +81,12 @@ def parse_args(argv=None):
     parser.add_argument('--deploy', action='store_true',
                         help='export the re-parameterised form '
                         '(switch_to_deploy)')
-    parser.add_argument('--det-output', choices=['raw', 'boxes'],
+    parser.add_argument('--det-output',
+                        choices=['raw', 'boxes', 'detections'],
                         default='raw',
-                        help='detectors: the raw head outputs (default) or '
-                        'the decoded boxes and scores before NMS')
+                        help='detectors: the raw head outputs (default), '
+                        'the decoded boxes and scores before NMS, or the '
+                        'detections after NMS')
     parser.add_argument('--exporter', choices=['dynamo', 'legacy'],
                         default='dynamo',
                         help='torch.onnx.export(dynamo=True) (default) or '
@@ -122,7 +130,7 @@ def main(argv=None):
     x = torch.randn(1, 3, *shape)
     opset = export.export_onnx(wrapper, x, args.out, names, args.exporter,
                                args.opset)
-    if isinstance(wrapper, export.DetectorBoxes):
+    if type(wrapper) is export.DetectorBoxes:
         export.write_postprocess_metadata(args.out, wrapper, cfg)
     with torch.no_grad():
         torch_outs = wrapper(x)
@@ -141,7 +149,19 @@ def main(argv=None):
                                         args.threads)
         except backends.BackendUnavailable as e:
             sys.exit(f'error: {e}')
-        diff, scale = export.compare(torch_outs, run(x))
+        if isinstance(wrapper, export.DetectorDetections):
+            diff, scale, unmatched = export.compare_detections(
+                torch_outs, run(x), wrapper.score_thr,
+                args.rtol * max(float(torch_outs[0].abs().max()), 1e-6)
+                if len(torch_outs[0]) else args.rtol)
+            print(f'{name} vs PyTorch: {len(torch_outs[0])} detections, '
+                  f'{unmatched} without a match (those at the score '
+                  f'threshold left aside)')
+            if unmatched:
+                failed.append(f'{name}: {unmatched} detections without a '
+                              f'match in PyTorch\'s')
+        else:
+            diff, scale = export.compare(torch_outs, run(x))
         latency = summarize(time_fn(lambda: run(x), args.repeat, 1))
         checks[name] = dict(max_abs_diff=diff, scale=scale,
                             median_s=latency['median'])
