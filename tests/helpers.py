@@ -6,11 +6,31 @@ import socket
 import subprocess
 import sys
 
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
+
+
+@torch.no_grad()
+def randomise(model, seed=0):
+    """``model`` in eval mode with random biases and norm affines (around 0
+    and 1) and BN running statistics, O(1) so that features stay
+    well-scaled: the same weights loaded into two models then say whether
+    they compute the same thing."""
+    torch.manual_seed(seed)
+    for name, p in model.named_parameters():
+        if p.ndim == 1:
+            p.copy_(float(name.endswith('weight')) + 0.2 * torch.randn_like(p))
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 2.)
+    return model.eval()
 
 
 def free_port():

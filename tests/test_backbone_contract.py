@@ -99,11 +99,41 @@ def test_frozen_stages_up_to_index(name, frozen_stages):
 
 
 @pytest.mark.parametrize('name', list(FAMILIES))
-def test_frozen_stages_range(name):
+@pytest.mark.parametrize('frozen_stages', [5, -2])
+def test_frozen_stages_range(name, frozen_stages):
     with pytest.raises(ValueError, match=r'frozen_stages of \w+ must be in '
                        r'range -1\.\.4 \(-1 = none; k freezes the levels up '
-                       r'to stride 2\*\*\(k \+ 1\)\), got 5'):
-        build(name, frozen_stages=5)
+                       rf'to stride 2\*\*\(k \+ 1\)\), got {frozen_stages}'):
+        build(name, frozen_stages=frozen_stages)
+
+
+@pytest.mark.parametrize('name', list(FAMILIES))
+def test_negative_or_no_index_refused(name):
+    family = MODELS.get(name).__name__
+    with pytest.raises(ValueError, match=rf'out_indices of {family} must be '
+                       r'among .*got \(-1,\)'):
+        build(name, out_indices=(-1, ))
+    with pytest.raises(ValueError,
+                       match=rf'out_indices of {family} must not be empty'):
+        build(name, out_indices=())
+
+
+@pytest.mark.parametrize('name', list(FAMILIES))
+def test_norm_eval_freezes_only_batch_norm_statistics(name):
+    """``norm_eval=True``: in training mode every BatchNorm stays in eval
+    mode (its statistics do not move), every other module trains (other
+    norms included), every parameter still takes gradients."""
+    model = build(name, norm_eval=True).train()
+    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert bns and not any(m.training for m in bns)
+    assert all(m.training for m in model.modules()
+               if not isinstance(m, _BatchNorm))
+    stats = {k: v.clone() for k, v in model.state_dict().items()
+             if 'running' in k or 'num_batches' in k}
+    model(torch.randn(2, 3, 64, 64))
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in stats.items())
+    assert all(p.requires_grad for p in model.parameters())
 
 
 @pytest.mark.parametrize('cls', [EMO, RepViT, MobileViT, ExMobileViT])

@@ -18,7 +18,6 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
-from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmlightvit  # noqa: F401  (backbones and heads)
 from mmlightvit.datasets.toy import IMAGENET_TOY_CLASSES, make_toy_imagenet
@@ -28,7 +27,8 @@ from mmlightvit.models.backbones.mobilevit import MobileViT, convert_mobilevit
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import ExMobileViTClsHead, PooledLinearClsHead
 
-from helpers import ROOT, failure_summary, num_params, run_tool
+from helpers import (ROOT, failure_summary, num_params, randomise,
+                     run_tool)
 from official_data import (assert_close_relative, case_id, cases,
                            official_input, official_num_params,
                            official_outputs, official_state_dict)
@@ -222,20 +222,6 @@ def test_param_counts_and_recipes():
         'MobileViTBackbone'
 
 
-def _randomise(model, seed=0):
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.ndim == 1:
-                p.copy_((1. if name.endswith('weight') else 0.) +
-                        0.2 * torch.randn_like(p))
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.)
-    return model.eval()
-
-
 def _load_reference(model, ref_state, convert, head_keys):
     """Our classifier <- a reference classifier's weights: the backbone
     through its converter, the head by ``head_keys`` (ours: theirs)."""
@@ -256,7 +242,7 @@ def test_head_matches_timm_classifier(family):
     timm classifier's logits from the same weights."""
     if family == 'repvit':
         rel = 'repvit/repvit-m0-9_8xb256_in1k.py'
-        ref = _randomise(timm.create_model('repvit_m0_9', distillation=False))
+        ref = randomise(timm.create_model('repvit_m0_9', distillation=False))
         convert = convert_repvit
         head_keys = {f'post_norm.{k}': f'head.head.bn.{k}' for k in (
             'weight', 'bias', 'running_mean', 'running_var')}
@@ -264,7 +250,7 @@ def test_head_matches_timm_classifier(family):
                           'fc.bias': 'head.head.l.bias'})
     else:
         rel = 'mobilevit/mobilevit-xxs_8xb128_in1k.py'
-        ref = _randomise(timm.create_model('mobilevit_xxs'))
+        ref = randomise(timm.create_model('mobilevit_xxs'))
         convert = convert_mobilevit
         head_keys = {'fc.weight': 'head.fc.weight', 'fc.bias': 'head.fc.bias'}
     model = MODELS.build(load_config(rel).model)
@@ -388,7 +374,7 @@ def test_checkpoint_initialises_dense_backbone(emo_checkpoint, log_messages):
 def test_load_pretrained_weights_prefix(tmp_path):
     """``backbone.`` keys are picked out of whole models (RepViT here: its
     converter passes them through); plain checkpoints load as before."""
-    model = _randomise(RepViT('m0_9'))
+    model = randomise(RepViT('m0_9'))
     whole = OrderedDict((f'backbone.{k}', v)
                         for k, v in model.state_dict().items())
     whole['head.fc.weight'] = torch.zeros(3, 384)

@@ -246,32 +246,4 @@ def test_frozen_stages(frozen_stages):
     assert any(not torch.equal(after[k], before[k]) for k in trainable)
 
 
-def test_norm_eval():
-    model = EMO('1M', norm_eval=True).train()
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert bns and not any(m.training for m in bns)
-    assert model.training and model.stage3[1].norm.training
-    stats = {k: v.clone() for k, v in model.state_dict().items()
-             if 'running' in k or 'num_batches' in k}
-    model(torch.randn(2, 3, 64, 64))
-    after = model.state_dict()
-    assert all(torch.equal(after[k], v) for k, v in stats.items())
-    assert all(p.requires_grad for p in model.parameters())
-
-
-# (f) argument validation -----------------------------------------------------
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(arch='3M'), r"Unknown EMO arch '3M'; valid archs: 1M, 2M, 5M, 6M"),
-    (dict(out_indices=(1, 5)),
-     r'out_indices of EMO must be among 0, 1, 2, 3, 4 .*got \(1, 5\)'),
-    (dict(out_indices=(-1, )), r'out_indices of EMO must be among 0, 1, 2'),
-    (dict(out_indices=()), r'out_indices of EMO must not be empty'),
-    (dict(frozen_stages=5), r'frozen_stages of EMO must be in range -1\.\.4'),
-    (dict(frozen_stages=-2), r'frozen_stages of EMO must be in range -1\.\.4'),
-])
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        EMO(**kwargs)
-
-
 pytestmark = pytest.mark.usefixtures('single_thread')

@@ -16,7 +16,7 @@ import mmlightvit  # noqa: F401  (compat layer + registration)
 from mmlightvit.models.backbones.exmobilevit import ExMobileViT
 from mmlightvit.models.backbones.mobilevit import MobileViT
 from mmlightvit.models.heads import ExMobileViTClsHead
-from helpers import num_params  # noqa: E402
+from helpers import num_params, randomise  # noqa: E402
 
 ARCHS = ('576', '640', '928')
 MOBILEVIT_S = 5578632  # MobileViT-S with its 640 -> 1000 classifier
@@ -40,20 +40,6 @@ PAPER_928_INCREASE = 5.16
 
 def classifier_params(in_channels):
     return in_channels * NUM_CLASSES + NUM_CLASSES  # Linear with bias
-
-
-def randomise(model, seed=0):
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.ndim == 1:
-                p.copy_((1. if name.endswith('weight') else 0.) +
-                        0.2 * torch.randn_like(p))
-        for m in model.modules():
-            if isinstance(m, _BatchNorm):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2.)
-    return model.eval()
 
 
 # (a) parameter counts --------------------------------------------------------

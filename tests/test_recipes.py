@@ -31,7 +31,8 @@ from mmlightvit.models.backbones import MobileViT
 from mmlightvit.models.backbones.repvit import convert_repvit
 from mmlightvit.models.heads import PooledDistillClsHead
 from mmlightvit.optim import AGCOptimWrapper, adaptive_clip_grad
-from helpers import ROOT, failure_summary, num_params, run_tool
+from helpers import (ROOT, failure_summary, num_params, randomise,
+                     run_tool)
 
 pytestmark = pytest.mark.usefixtures('single_thread')
 
@@ -141,25 +142,12 @@ def _timm_distilled_weights(model, reference):
     return model
 
 
-@torch.no_grad()
-def _randomise(model, seed=0):
-    torch.manual_seed(seed)
-    for name, p in model.named_parameters():
-        if p.ndim == 1:
-            p.copy_(float(name.endswith('weight')) + 0.2 * torch.randn_like(p))
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.running_mean.normal_(0, 0.2)
-            m.running_var.uniform_(0.5, 2.)
-    return model.eval()
-
-
 def test_distilled_classifier_matches_timm():
     """At inference the two classifiers' logits are averaged, as the
     official (and timm's) distilled RepViT."""
     init_default_scope('mmpretrain')
     model = CLS_MODELS.build(load(DISTILLED).model)
-    reference = _randomise(timm.create_model('repvit_m0_9'))
+    reference = randomise(timm.create_model('repvit_m0_9'))
     model = _timm_distilled_weights(model, reference).eval()
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():

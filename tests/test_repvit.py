@@ -464,7 +464,7 @@ def test_wrong_arch_checkpoint_raises(tmp_path):
         pretrained_repvit('m0_9', path)
 
 
-# (e) freezing, norm_eval, arguments ------------------------------------------
+# (e) freezing, drop path (norm_eval, bad arguments: test_backbone_contract) -
 def _snapshot(module):
     return {k: v.clone() for k, v in module.state_dict().items()}
 
@@ -512,43 +512,12 @@ def test_frozen_stages(frozen_stages):
                    if k.endswith('conv.weight'))
 
 
-def test_norm_eval():
-    model = RepViT('m0_9', norm_eval=True).train()
-    bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert bns and not any(m.training for m in bns)
-    assert model.training and model.stages[0][0].training
-    stats = {k: v.clone() for k, v in model.state_dict().items()
-             if 'running' in k or 'num_batches' in k}
-    model(torch.randn(2, 3, 64, 64))
-    after = model.state_dict()
-    assert all(torch.equal(after[k], v) for k, v in stats.items())
-    assert all(p.requires_grad for p in model.parameters())
-
-
 def test_drop_path():
     model = RepViT('m0_9', drop_path_rate=0.1)
     last = model.stages[-1][-1].drop_path
     assert last.drop_prob == pytest.approx(0.1)
     assert isinstance(model.stages[0][0].drop_path, nn.Identity)
     model.train()(torch.randn(2, 3, 64, 64))
-
-
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(arch='m1'),
-     r"Unknown RepViT arch 'm1'; valid archs: m0_9, m1_0, m1_1, m1_5, m2_3"),
-    (dict(out_indices=(0, 4)),
-     r'out_indices of RepViT must be among 1, 2, 3, 4 .*got \(0, 4\)'),
-    (dict(out_indices=(5, )),
-     r'out_indices of RepViT must be among 1, 2, 3, 4'),
-    (dict(out_indices=(-1, )), r'out_indices of RepViT must be among 1, 2'),
-    (dict(frozen_stages=5),
-     r'frozen_stages of RepViT must be in range -1\.\.4'),
-    (dict(frozen_stages=-2),
-     r'frozen_stages of RepViT must be in range -1\.\.4'),
-])
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        RepViT(**kwargs)
 
 
 pytestmark = pytest.mark.usefixtures('single_thread')
