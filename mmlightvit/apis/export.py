@@ -327,30 +327,33 @@ def export_onnx(wrapper, x, out, output_names, exporter='dynamo',
     return opset
 
 
-def compare_detections(torch_outs, backend_outs, score_thr, tol):
+def compare_detections(torch_outs, backend_outs, score_thr, box_tol,
+                       score_tol):
     """PyTorch's and a backend's detections (``dets`` K x 5, ``labels``) of
     :class:`DetectorDetections`: ``(max abs difference, max abs PyTorch
     value, unmatched)``. Each PyTorch detection is paired with the closest
-    unpaired one of the backend with the same label (largest difference of
-    box and score within ``tol``); ``unmatched`` counts the detections left
-    alone on either side, except those whose score is within ``tol`` of
-    ``score_thr`` (float rounding decides them)."""
+    unpaired one of the backend with the same label, its box within
+    ``box_tol`` and its score within ``score_tol``; ``unmatched`` counts the
+    detections left alone on either side, except those whose score is
+    within ``score_tol`` of ``score_thr`` (float rounding decides them)."""
     (dets, labels), (other, other_labels) = (
         [np.asarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t)
          for t in outs] for outs in (torch_outs, backend_outs))
     free = np.ones(len(other), bool)
     diff, alone = 0., []
     for det, label in zip(dets, labels):
-        gaps = np.abs(other - det).max(1) if len(other) else np.zeros(0)
-        gaps[~free | (other_labels != label)] = np.inf
-        j = int(gaps.argmin()) if len(gaps) else -1
-        if j < 0 or gaps[j] > tol:
+        box_gap = np.abs(other[:, :4] - det[:4]).max(1, initial=0)
+        score_gap = np.abs(other[:, 4] - det[4])
+        fits = free & (other_labels == label) & (box_gap <= box_tol) & (
+            score_gap <= score_tol)
+        if not fits.any():
             alone.append(det[4])
             continue
+        j = int(np.where(fits, box_gap, np.inf).argmin())
         free[j] = False
-        diff = max(diff, float(gaps[j]))
+        diff = max(diff, float(box_gap[j]), float(score_gap[j]))
     alone += list(other[free, 4])
-    unmatched = sum(abs(score - score_thr) > tol for score in alone)
+    unmatched = sum(abs(score - score_thr) > score_tol for score in alone)
     scale = float(np.abs(dets).max()) if len(dets) else 0.
     return diff, scale, unmatched
 
