@@ -1,7 +1,9 @@
 import copy
 import logging
 import os.path as osp
+import shutil
 import sys
+import tempfile
 from urllib.parse import urlparse
 
 import pytest
@@ -18,6 +20,20 @@ def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'slow: end-to-end runs through the tools (train, test, '
         'torchrun); deselect with -m "not slow"')
+
+
+def _free_temp_gb():
+    return shutil.disk_usage(tempfile.gettempdir()).free / 2**30
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A line at the end when the disk where the tests write ran low (the
+    runs that write checkpoints then fail with "no space left")."""
+    free = _free_temp_gb()
+    if free < 1.5:
+        terminalreporter.write_line(
+            f'WARNING: {free:.2f} GB free in {tempfile.gettempdir()} at the '
+            f'end; the suite holds up to about 1 GB there while it runs')
 
 
 def _global_classes():
