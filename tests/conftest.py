@@ -22,14 +22,10 @@ def pytest_configure(config):
         'torchrun); deselect with -m "not slow"')
 
 
-def _free_temp_gb():
-    return shutil.disk_usage(tempfile.gettempdir()).free / 2**30
-
-
 def pytest_terminal_summary(terminalreporter):
     """A line at the end when the disk where the tests write ran low (the
     runs that write checkpoints then fail with "no space left")."""
-    free = _free_temp_gb()
+    free = shutil.disk_usage(tempfile.gettempdir()).free / 2**30
     if free < 1.5:
         terminalreporter.write_line(
             f'WARNING: {free:.2f} GB free in {tempfile.gettempdir()} at the '
